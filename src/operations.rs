@@ -1,0 +1,215 @@
+//! The operation table: every front end (C ABI, CLI, Ruby) calls operations by name with a
+//! JSON input and gets a JSON output, so a new operation added here appears in every language.
+//!
+//! Each operation is a typed Rust function `fn(Input, &mut Vec<Warning>) -> Result<Output>`;
+//! the table adapts it to JSON text once. The envelope every front end returns is
+//!
+//! ```json
+//! {"ok": true, "value": ..., "warnings": [{"code": ..., "message": ..., "path": ...}]}
+//! {"ok": false, "error": {"code": ..., "message": ..., "path": ...}}
+//! ```
+//!
+//! Inputs and outputs of each operation are documented in `docs/operations.md`.
+
+use std::panic::{self, AssertUnwindSafe};
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+use crate::cursor_config::CursorConfig;
+use crate::error::{Error, ErrorCode, Result, Warning};
+use crate::input::from_json;
+use crate::outcome::BatchProcessingOutcome;
+use crate::path::JsonPath;
+use crate::validation;
+
+/// One named operation.
+pub struct Operation {
+    /// The name front ends call it by.
+    pub name: &'static str,
+    /// One line for `--help` and the docs.
+    pub summary: &'static str,
+    run: fn(&str) -> Result<Success>,
+}
+
+impl Operation {
+    /// Runs the operation on JSON text.
+    pub fn run(&self, input: &str) -> Result<Success> {
+        (self.run)(input)
+    }
+}
+
+/// A successful call: the output as JSON text and the warnings.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Success {
+    /// The output value, as compact JSON text.
+    pub value: String,
+    /// Suspicious but legal things found in the input.
+    pub warnings: Vec<Warning>,
+}
+
+/// Parses the input into `I`, runs `f`, serializes its output.
+fn adapt<I: DeserializeOwned, O: Serialize>(
+    input: &str,
+    f: fn(I, &mut Vec<Warning>) -> Result<O>,
+) -> Result<Success> {
+    let parsed: I = from_json(input)?;
+    let mut warnings = Vec::new();
+    let output = f(parsed, &mut warnings)?;
+    let value = serde_json::to_string(&output).map_err(|e| {
+        Error::new(
+            ErrorCode::Internal,
+            "",
+            format!("the output could not be written as JSON: {e}"),
+        )
+    })?;
+    Ok(Success { value, warnings })
+}
+
+macro_rules! operation {
+    ($name:literal, $summary:literal, $f:path) => {
+        Operation {
+            name: $name,
+            summary: $summary,
+            run: |input| adapt(input, $f),
+        }
+    };
+}
+
+/// Every operation, in the order the docs list them.
+pub static OPERATIONS: &[Operation] = &[
+    operation!(
+        "validate_outcome",
+        "Validate a BatchProcessingOutcome; returns the canonical outcome",
+        validate_outcome
+    ),
+    operation!(
+        "validate_cursor_config",
+        "Validate one CursorConfig; returns the canonical config",
+        validate_cursor_config
+    ),
+];
+
+/// The operation called `name`.
+pub fn find(name: &str) -> Option<&'static Operation> {
+    OPERATIONS.iter().find(|op| op.name == name)
+}
+
+/// Runs the operation `name` on `input`.
+pub fn call(name: &str, input: &str) -> Result<Success> {
+    match find(name) {
+        Some(op) => op.run(input),
+        None => Err(Error::new(
+            ErrorCode::UnknownOperation,
+            "",
+            format!(
+                "expected one of {}, found {name:?}",
+                OPERATIONS
+                    .iter()
+                    .map(|op| op.name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        )),
+    }
+}
+
+/// Runs [`call`] behind a panic boundary: a panic becomes an `internal_error` result.
+pub fn call_catching(name: &str, input: &str) -> Result<Success> {
+    panic::catch_unwind(AssertUnwindSafe(|| call(name, input))).unwrap_or_else(|payload| {
+        let what = payload
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "a panic without a message".to_owned());
+        Err(Error::new(
+            ErrorCode::Internal,
+            "",
+            format!("internal error in {name}: {what}"),
+        ))
+    })
+}
+
+/// Runs `name` on `input` behind a panic boundary and returns the JSON envelope.
+pub fn call_envelope(name: &str, input: &str) -> String {
+    envelope(&call_catching(name, input))
+}
+
+/// Writes the envelope of a result.
+pub fn envelope(result: &Result<Success>) -> String {
+    match result {
+        Ok(success) => {
+            let warnings =
+                serde_json::to_string(&success.warnings).expect("warnings always serialize");
+            let mut out = String::with_capacity(success.value.len() + warnings.len() + 40);
+            out.push_str(r#"{"ok":true,"value":"#);
+            out.push_str(&success.value);
+            out.push_str(r#","warnings":"#);
+            out.push_str(&warnings);
+            out.push('}');
+            out
+        }
+        Err(error) => error_envelope(error),
+    }
+}
+
+/// Writes the envelope of an error.
+pub fn error_envelope(error: &Error) -> String {
+    let error = serde_json::to_string(error).expect("errors always serialize");
+    format!(r#"{{"ok":false,"error":{error}}}"#)
+}
+
+// ------------------------------------------------------------------------------------------
+// Operations that are pure validation live here; the others live with their idea.
+
+/// `validate_outcome`: input the outcome itself; output the canonical outcome.
+pub fn validate_outcome(
+    outcome: BatchProcessingOutcome,
+    warnings: &mut Vec<Warning>,
+) -> Result<BatchProcessingOutcome> {
+    validation::check_outcome(&outcome, warnings)?;
+    Ok(outcome)
+}
+
+/// `validate_cursor_config`: input one cursor config; output the canonical config.
+pub fn validate_cursor_config(
+    config: CursorConfig,
+    warnings: &mut Vec<Warning>,
+) -> Result<CursorConfig> {
+    validation::check_cursor_config(&config, &JsonPath::root(), warnings)?;
+    Ok(config)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_operations_list_the_known_ones() {
+        let err = call("nope", "{}").unwrap_err();
+        assert_eq!(err.code, ErrorCode::UnknownOperation);
+        assert!(err.message.contains("validate_outcome"));
+    }
+
+    #[test]
+    fn envelopes_carry_value_and_warnings() {
+        let out = call_envelope(
+            "validate_cursor_config",
+            r#"{"batch_id":"001","start_cursor":5,"end_cursor":5,"batch_size":0}"#,
+        );
+        assert_eq!(
+            out,
+            r#"{"ok":true,"value":{"batch_id":"001","start_cursor":5,"end_cursor":5,"batch_size":0},"warnings":[{"code":"zero_length_range","message":"the range [5, 5) holds no keys","path":""}]}"#
+        );
+        let out = call_envelope("validate_cursor_config", "[");
+        assert!(out.starts_with(r#"{"ok":false,"error":{"code":"invalid_json""#), "{out}");
+    }
+
+    #[test]
+    fn operation_names_are_unique() {
+        let mut names: Vec<_> = OPERATIONS.iter().map(|op| op.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), OPERATIONS.len());
+    }
+}
