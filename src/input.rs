@@ -264,6 +264,52 @@ impl Extra {
     }
 }
 
+impl Serialize for Extra {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.0.len()))?;
+        self.serialize_into(&mut map)?;
+        map.end()
+    }
+}
+
+/// Reads any JSON object, keeping every key in order with its exact text. Anything other
+/// than an object is a `type_mismatch`.
+impl<'de> Deserialize<'de> for Extra {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Extra;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Extra, A::Error> {
+                let mut out = Extra::default();
+                while let Some(Key(key)) = map.next_key::<Key>()? {
+                    let value: RawJson = map.next_value()?;
+                    out.insert_new(key, value)?;
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+impl Extra {
+    /// Sets `key`, replacing its value in place or appending it.
+    pub fn set(&mut self, key: &str, value: RawJson) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some((_, slot)) => *slot = value,
+            None => self.0.push((key.to_owned(), value)),
+        }
+    }
+
+    /// Keeps only the keys for which `keep` is true.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str) -> bool) {
+        self.0.retain(|(k, _)| keep(k));
+    }
+}
+
 /// Any JSON value, kept as its exact text (minified).
 #[derive(Clone, Debug)]
 pub struct RawJson(pub Box<RawValue>);

@@ -88,6 +88,31 @@ pub static OPERATIONS: &[Operation] = &[
         "Validate one CursorConfig; returns the canonical config",
         validate_cursor_config
     ),
+    operation!(
+        "validate_worker_inputs",
+        "Validate a worker's BatchWorkerInputs; returns the canonical inputs (every key)",
+        crate::worker_context::validate_worker_inputs
+    ),
+    operation!(
+        "expand_outcome",
+        "Expand an outcome into worker steps (names, inputs) and edges; all or nothing",
+        crate::expansion::expand_outcome
+    ),
+    operation!(
+        "worker_context",
+        "Read a worker's BatchWorkerContext (range, metadata, checkpoint) from its step data",
+        crate::worker_context::worker_context
+    ),
+    operation!(
+        "update_step_results",
+        "Validate a checkpoint and merge changes into a step's results; returns the new results",
+        crate::checkpoint::update_step_results
+    ),
+    operation!(
+        "reset_for_retry",
+        "The results a retried step starts with: the checkpoint keys only",
+        crate::checkpoint::reset_for_retry
+    ),
 ];
 
 /// The operation called `name`.

@@ -224,17 +224,49 @@ pub struct BatchWorkerInputs {
     pub extra: Extra,
 }
 
+impl BatchWorkerInputs {
+    /// A borrowed view with the same wire form.
+    pub fn as_ref(&self) -> WorkerInputsRef<'_> {
+        WorkerInputsRef {
+            cursor: &self.cursor,
+            batch_metadata: &self.batch_metadata,
+            is_no_op: self.is_no_op,
+            extra: &self.extra,
+        }
+    }
+}
+
 impl Serialize for BatchWorkerInputs {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(3 + self.extra.0.len()))?;
+        self.as_ref().serialize(serializer)
+    }
+}
+
+/// Borrowed [`BatchWorkerInputs`], so that a plan of many workers can share one template
+/// initialization and one metadata without copying them per worker.
+#[derive(Clone, Copy, Debug)]
+pub struct WorkerInputsRef<'a> {
+    /// The worker's range.
+    pub cursor: &'a CursorConfig,
+    /// How to read it.
+    pub batch_metadata: &'a BatchMetadata,
+    /// Whether this is the `no_batches` placeholder.
+    pub is_no_op: bool,
+    /// Other inputs (the template's initialization keys).
+    pub extra: &'a Extra,
+}
+
+impl Serialize for WorkerInputsRef<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
         // The template's keys come first; the contract's three keys overlay them.
         for (key, value) in &self.extra.0 {
             if !matches!(key.as_str(), "cursor" | "batch_metadata" | "is_no_op") {
                 map.serialize_entry(key, value)?;
             }
         }
-        map.serialize_entry("cursor", &self.cursor)?;
-        map.serialize_entry("batch_metadata", &self.batch_metadata)?;
+        map.serialize_entry("cursor", self.cursor)?;
+        map.serialize_entry("batch_metadata", self.batch_metadata)?;
         map.serialize_entry("is_no_op", &self.is_no_op)?;
         map.end()
     }

@@ -1,0 +1,203 @@
+//! Writing checkpoints and resetting a step for retry (CONTRACT §6).
+//!
+//! `update_step_results(step, changes)` merges `changes` into the step's `results` (other keys
+//! kept, in order; changed keys keep their place, new keys are appended) after checking the
+//! checkpoint they carry:
+//!
+//! - `checkpoint_cursor` is of the range's kind (`checkpoint_kind_mismatch`), inside
+//!   `[start_cursor, end_cursor]` for ordered kinds (`checkpoint_out_of_range`), and never
+//!   before the previous checkpoint (`checkpoint_backwards`);
+//! - `processed_count` is a count (0..=2^64-1) that never decreases (`processed_count_decreased`);
+//! - `accumulated_results` is any JSON value.
+//!
+//! On any error nothing is merged: the caller's results are unchanged. Persisting the new
+//! results is the host's job.
+//!
+//! `reset_for_retry(step)` keeps the checkpoint keys of the results and drops the failed
+//! attempt's other keys, so the retry resumes from the last checkpoint: at-least-once from the
+//! checkpoint, nothing before it redone, nothing after it skipped.
+
+use std::fmt;
+
+use serde::de::{Deserializer, MapAccess, Visitor};
+use serde::Deserialize;
+
+use crate::error::{Error, ErrorCode, Result, Warning};
+use crate::input::{set_once, Extra, Key};
+use crate::path::JsonPath;
+use crate::worker_context::{
+    check_checkpoint_cursor, checkpoint_in_results, context_from_step, read_count, StepData,
+    CHECKPOINT_KEYS,
+};
+use crate::cursor::Cursor;
+
+/// Input of `update_step_results`: the step and the changes to merge into its results.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResultsUpdate {
+    /// The worker step: `inputs` give the range, `results` and `checkpoint` the last state.
+    pub step: StepData,
+    /// Keys to set in the results.
+    pub changes: Extra,
+}
+
+/// Validates the checkpoint in `update.changes` and returns the merged results.
+pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -> Result<Extra> {
+    let ResultsUpdate { step, changes } = update;
+    let changes_at = JsonPath::root().key("changes");
+    let touches_checkpoint = changes.0.iter().any(|(k, _)| CHECKPOINT_KEYS.contains(&k.as_str()));
+    if touches_checkpoint {
+        let context = context_from_step(&step, warnings).map_err(|e| e.under(&JsonPath::root().key("step")))?;
+        let previous = context.checkpoint.as_ref();
+
+        if let Some(raw) = changes.get("checkpoint_cursor") {
+            let at = changes_at.key("checkpoint_cursor");
+            let cursor = Cursor(raw.clone());
+            let key = check_checkpoint_cursor(&cursor, &context.range, &context.cursor, &at)?;
+            if let (Some(key), Some(previous)) = (key, previous) {
+                let before = previous
+                    .cursor
+                    .classify(&at)?
+                    .key
+                    .is_some_and(|previous_key| key < previous_key);
+                if before {
+                    return Err(Error::at(
+                        ErrorCode::CheckpointBackwards,
+                        &at,
+                        format!(
+                            "expected a checkpoint at or after the previous one ({}), found {cursor}",
+                            previous.cursor
+                        ),
+                    ));
+                }
+            }
+        }
+        if let Some(raw) = changes.get("processed_count") {
+            let at = changes_at.key("processed_count");
+            let count = read_count(raw, &at)?;
+            let previous_count = previous.map_or(0, |p| p.items_processed);
+            if count < previous_count {
+                return Err(Error::at(
+                    ErrorCode::ProcessedCountDecreased,
+                    &at,
+                    format!(
+                        "expected processed_count >= {previous_count} (the previous checkpoint), found {count}"
+                    ),
+                ));
+            }
+        }
+    }
+    let mut results = step.results;
+    for (key, value) in changes.0 {
+        results.set(&key, value);
+    }
+    // A merged checkpoint must read back as one (a count without a cursor is legal).
+    checkpoint_in_results(&results, &JsonPath::root().key("results"))?;
+    Ok(results)
+}
+
+/// `reset_for_retry`: input the step (`results`, optionally `checkpoint`); output the results
+/// the retry starts with: the checkpoint keys only.
+pub fn reset_for_retry(step: StepData, _warnings: &mut Vec<Warning>) -> Result<Extra> {
+    let mut results = step.results;
+    // The checkpoint must survive intact; a corrupt one is reported now, not at resume.
+    checkpoint_in_results(&results, &JsonPath::root().key("results"))?;
+    results.retain(|key| CHECKPOINT_KEYS.contains(&key));
+    Ok(results)
+}
+
+impl<'de> Deserialize<'de> for ResultsUpdate {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ResultsUpdate;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an object {step, changes}")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResultsUpdate, A::Error> {
+                let mut step = None;
+                let mut changes = None;
+                while let Some(Key(key)) = map.next_key::<Key>()? {
+                    match &*key {
+                        "step" => set_once(&mut step, &key, map.next_value()?)?,
+                        "changes" => set_once(&mut changes, &key, map.next_value()?)?,
+                        other => {
+                            return Err(crate::input::coded(
+                                ErrorCode::InvalidValue,
+                                format_args!("expected only the keys `step` and `changes`, found `{other}`"),
+                            ))
+                        }
+                    }
+                }
+                Ok(ResultsUpdate {
+                    step: step.ok_or_else(|| crate::input::missing("step"))?,
+                    changes: changes.ok_or_else(|| crate::input::missing("changes"))?,
+                })
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::from_json;
+
+    const STEP: &str = r#"{"inputs":{"cursor":{"batch_id":"001","start_cursor":0,"end_cursor":100,"batch_size":100}},
+        "results":{"checkpoint_cursor":40,"processed_count":40,"note":"kept"}}"#;
+
+    fn update(changes: &str) -> Result<String> {
+        let input = format!(r#"{{"step":{STEP},"changes":{changes}}}"#);
+        let mut warnings = vec![];
+        let out = update_step_results(from_json(&input)?, &mut warnings)?;
+        Ok(serde_json::to_string(&out).unwrap())
+    }
+
+    #[test]
+    fn merges_keeping_other_keys_in_place() {
+        assert_eq!(
+            update(r#"{"checkpoint_cursor":60,"processed_count":60,"accumulated_results":{"sum":3}}"#).unwrap(),
+            r#"{"checkpoint_cursor":60,"processed_count":60,"note":"kept","accumulated_results":{"sum":3}}"#
+        );
+        assert_eq!(
+            update(r#"{"checkpoint_cursor":100}"#).unwrap(),
+            r#"{"checkpoint_cursor":100,"processed_count":40,"note":"kept"}"#
+        );
+    }
+
+    #[test]
+    fn rejects_bad_checkpoints_with_their_codes() {
+        let cases = [
+            (r#"{"checkpoint_cursor":30}"#, ErrorCode::CheckpointBackwards, "changes.checkpoint_cursor"),
+            (r#"{"checkpoint_cursor":101}"#, ErrorCode::CheckpointOutOfRange, "changes.checkpoint_cursor"),
+            (r#"{"checkpoint_cursor":"50"}"#, ErrorCode::CheckpointKindMismatch, "changes.checkpoint_cursor"),
+            (r#"{"processed_count":39}"#, ErrorCode::ProcessedCountDecreased, "changes.processed_count"),
+            (r#"{"processed_count":-1}"#, ErrorCode::OutOfRange, "changes.processed_count"),
+            (r#"{"processed_count":4.5}"#, ErrorCode::OutOfRange, "changes.processed_count"),
+        ];
+        for (changes, code, path) in cases {
+            let err = update(changes).unwrap_err();
+            assert_eq!((err.code, err.path.as_str()), (code, path), "{changes}");
+        }
+    }
+
+    #[test]
+    fn changes_without_checkpoint_keys_need_no_range() {
+        let input = r#"{"step":{"results":{"a":1}},"changes":{"b":2}}"#;
+        let out = update_step_results(from_json(input).unwrap(), &mut vec![]).unwrap();
+        assert_eq!(serde_json::to_string(&out).unwrap(), r#"{"a":1,"b":2}"#);
+    }
+
+    #[test]
+    fn reset_keeps_only_the_checkpoint() {
+        let step: StepData = from_json(
+            r#"{"results":{"checkpoint_cursor":40,"error":"boom","processed_count":40,"accumulated_results":[1]}}"#,
+        )
+        .unwrap();
+        let out = reset_for_retry(step, &mut vec![]).unwrap();
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"checkpoint_cursor":40,"processed_count":40,"accumulated_results":[1]}"#
+        );
+    }
+}
