@@ -22,14 +22,17 @@
 #![warn(missing_docs)]
 
 pub mod capi;
+pub mod checkpoint;
 pub mod cursor;
 pub mod cursor_config;
 pub mod error;
+pub mod expansion;
 pub mod input;
 pub mod operations;
 pub mod outcome;
 pub mod path;
 pub mod validation;
+pub mod worker_context;
 pub mod worker_inputs;
 
 pub use error::{Error, ErrorCode, Result, Warning, WarningCode};
