@@ -23,7 +23,7 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
 use crate::error::{Error, ErrorCode, Result, Warning};
-use crate::input::{set_once, Extra, Key};
+use crate::input::{missing, set_once, unknown_key, Extra, Key};
 use crate::path::JsonPath;
 use crate::worker_context::{
     check_checkpoint_cursor, checkpoint_in_results, context_from_step, read_count, StepData,
@@ -120,17 +120,12 @@ impl<'de> Deserialize<'de> for ResultsUpdate {
                     match &*key {
                         "step" => set_once(&mut step, &key, map.next_value()?)?,
                         "changes" => set_once(&mut changes, &key, map.next_value()?)?,
-                        other => {
-                            return Err(crate::input::coded(
-                                ErrorCode::InvalidValue,
-                                format_args!("expected only the keys `step` and `changes`, found `{other}`"),
-                            ))
-                        }
+                        other => return Err(unknown_key(other, &["step", "changes"])),
                     }
                 }
                 Ok(ResultsUpdate {
-                    step: step.ok_or_else(|| crate::input::missing("step"))?,
-                    changes: changes.ok_or_else(|| crate::input::missing("changes"))?,
+                    step: step.ok_or_else(|| missing("step"))?,
+                    changes: changes.ok_or_else(|| missing("changes"))?,
                 })
             }
         }

@@ -33,7 +33,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result, Warning};
-use crate::input::{coded, missing, set_once, Extra, Key, NonEmpty};
+use crate::input::{missing, set_once, unknown_key, Extra, Key, NonEmpty};
 use crate::outcome::BatchProcessingOutcome;
 use crate::path::JsonPath;
 use crate::validation;
@@ -43,6 +43,15 @@ use crate::worker_inputs::{BatchMetadata, WorkerInputsRef};
 pub const BATCH_DEPENDENCY: &str = "batch_dependency";
 /// Edge name from each worker to each convergence step.
 pub const BATCH_CONVERGENCE_DEPENDENCY: &str = "batch_convergence_dependency";
+
+const REQUEST_KEYS: &[&str] = &[
+    "batchable_step_name",
+    "outcome",
+    "worker_template_name",
+    "convergence_step_names",
+    "initialization",
+    "batch_metadata",
+];
 
 /// What the orchestrator asks to expand.
 #[derive(Clone, Debug, PartialEq)]
@@ -351,14 +360,7 @@ impl<'de> Deserialize<'de> for ExpansionRequest {
                         }
                         "initialization" => set_once(&mut initialization, &key, map.next_value()?)?,
                         "batch_metadata" => set_once(&mut metadata, &key, map.next_value()?)?,
-                        other => {
-                            return Err(coded(
-                                ErrorCode::InvalidValue,
-                                format_args!(
-                                    "expected only the keys batchable_step_name, outcome, worker_template_name, convergence_step_names, initialization, batch_metadata; found `{other}`"
-                                ),
-                            ))
-                        }
+                        other => return Err(unknown_key(other, REQUEST_KEYS)),
                     }
                 }
                 Ok(ExpansionRequest {

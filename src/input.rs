@@ -53,21 +53,30 @@ fn explain_failure<T: DeserializeOwned>(text: &str) -> Error {
         return classify(err, String::new());
     }
     let mut de = serde_json::Deserializer::from_str(text);
-    let tracked = serde_path_to_error::deserialize::<_, T>(&mut de);
-    let (path, err) = match tracked {
+    let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
+        Err(err) => {
+            let path = format_path(err.path());
+            classify(err.into_inner(), path)
+        }
         Ok(_) => match de.end() {
-            Ok(()) => {
-                return Error::new(
-                    ErrorCode::Internal,
-                    "",
-                    "input failed to parse once and parsed the second time",
-                )
-            }
-            Err(err) => (String::new(), err),
+            Err(err) => classify(err, String::new()),
+            Ok(()) => Error::new(
+                ErrorCode::Internal,
+                "",
+                "input failed to parse once and parsed the second time",
+            ),
         },
-        Err(err) => (format_path(err.path()), err.into_inner()),
     };
-    classify(err, path)
+    // Too deep to be read at all: say so, rather than the type error met on the way down.
+    let depth = scan(text).max_depth;
+    if error.code != ErrorCode::NestingTooDeep && depth > MAX_NESTING {
+        return Error::new(
+            ErrorCode::NestingTooDeep,
+            "",
+            format!("expected JSON nested at most {MAX_NESTING} levels deep, found {depth} levels"),
+        );
+    }
+    error
 }
 
 fn format_path(path: &serde_path_to_error::Path) -> String {
@@ -162,6 +171,18 @@ pub(crate) fn missing<E: de::Error>(key: &str) -> E {
         ErrorCode::MissingField,
         key,
         format_args!("expected the key `{key}`, found no such key"),
+    )
+}
+
+/// The error for a key an object does not accept, naming the accepted ones.
+pub(crate) fn unknown_key<E: de::Error>(key: &str, accepted: &[&str]) -> E {
+    coded_at(
+        ErrorCode::InvalidValue,
+        key,
+        format_args!(
+            "expected one of the keys {}, found `{key}`",
+            accepted.join(", ")
+        ),
     )
 }
 
@@ -443,8 +464,9 @@ fn minify(text: &str) -> String {
 }
 
 pub(crate) fn duplicate_key<E: de::Error>(key: &str) -> E {
-    coded(
+    coded_at(
         ErrorCode::InvalidValue,
+        key,
         format!("expected each key once, found `{key}` twice"),
     )
 }

@@ -17,7 +17,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cursor_config::CursorConfig;
 use crate::error::ErrorCode;
-use crate::input::{coded, missing, set_once, Extra, Key, NonEmpty, RawJson, U32, U64};
+use crate::input::{coded_at, missing, set_once, Extra, Key, NonEmpty, RawJson, U32, U64};
 
 /// The outcome of a batchable step.
 #[derive(Clone, Debug, PartialEq)]
@@ -154,8 +154,9 @@ impl<'de> Deserialize<'de> for BatchProcessingOutcome {
                         .collect();
                         Ok(BatchProcessingOutcome::NoBatches(NoBatches { extra, ignored }))
                     }
-                    Some(other) => Err(coded(
+                    Some(other) => Err(coded_at(
                         ErrorCode::InvalidValue,
+                        "type",
                         format_args!(
                             r#"expected "type" to be "no_batches" or "create_batches", found {other:?}"#
                         ),
