@@ -30,9 +30,11 @@ pub mod expansion;
 pub mod input;
 pub mod operations;
 pub mod outcome;
+pub mod partition;
 pub mod path;
 pub mod validation;
 pub mod worker_context;
 pub mod worker_inputs;
 
 pub use error::{Error, ErrorCode, Result, Warning, WarningCode};
+pub use input::MAX_NESTING;

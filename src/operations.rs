@@ -94,6 +94,11 @@ pub static OPERATIONS: &[Operation] = &[
         crate::worker_context::validate_worker_inputs
     ),
     operation!(
+        "partition",
+        "Split a key space into cursor configs (integer, UUID, timestamp, boundaries)",
+        crate::partition::partition
+    ),
+    operation!(
         "expand_outcome",
         "Expand an outcome into worker steps (names, inputs) and edges; all or nothing",
         crate::expansion::expand_outcome
