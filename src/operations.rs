@@ -89,6 +89,11 @@ pub static OPERATIONS: &[Operation] = &[
         validate_cursor_config
     ),
     operation!(
+        "validate_batch_metadata",
+        "Validate a BatchMetadata; returns the canonical metadata (every key, snake_case strategy)",
+        crate::worker_inputs::validate_batch_metadata
+    ),
+    operation!(
         "validate_worker_inputs",
         "Validate a worker's BatchWorkerInputs; returns the canonical inputs (every key)",
         crate::worker_context::validate_worker_inputs

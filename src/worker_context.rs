@@ -184,7 +184,7 @@ fn complete_worker_cursor(read: Option<&PartialCursorConfig>, at: &JsonPath) -> 
         return Err(Error::at(
             ErrorCode::MissingCursor,
             at,
-            "missing cursor configuration: expected inputs.cursor {batch_id, start_cursor, end_cursor, batch_size} on a worker that is not a no-op, found none",
+            "Missing cursor configuration: expected inputs.cursor {batch_id, start_cursor, end_cursor, batch_size} on a worker that is not a no-op, found none",
         ));
     };
     let need = |present: bool, code: ErrorCode, key: &str| {
@@ -194,7 +194,7 @@ fn complete_worker_cursor(read: Option<&PartialCursorConfig>, at: &JsonPath) -> 
             Err(Error::at(
                 code,
                 &at.key(key),
-                format!("missing {key}: expected the cursor to have `{key}`, found no such key"),
+                format!("Missing {key}: expected the cursor to have `{key}`, found no such key"),
             ))
         }
     };

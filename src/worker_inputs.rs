@@ -211,6 +211,15 @@ impl<'de> Deserialize<'de> for BatchMetadata {
     }
 }
 
+/// `validate_batch_metadata`: input a batch metadata object; output the canonical metadata.
+pub fn validate_batch_metadata(
+    metadata: BatchMetadata,
+    warnings: &mut Vec<Warning>,
+) -> crate::error::Result<BatchMetadata> {
+    metadata.warn(&JsonPath::root(), warnings);
+    Ok(metadata)
+}
+
 /// The canonical inputs of one worker step, as the expansion writes them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BatchWorkerInputs {

@@ -1,0 +1,357 @@
+//! Ruby objects <-> JSON text, directly, without Ruby's `JSON` and without serde_magnus.
+//!
+//! Strict and lossless: only JSON-shaped Ruby values are accepted (Hash with String or Symbol
+//! keys, Array, String, Symbol, Integer of any size, finite Float, true, false, nil); anything
+//! else is a `type_mismatch` naming the path and the class found. Integers beyond 64 bits keep
+//! every digit both ways; floats are written in their shortest round-trip form with a fraction
+//! or exponent, so a Float never turns into an integer cursor.
+
+use magnus::rb_sys::{AsRawValue, FromRawValue};
+use magnus::value::ReprValue;
+use magnus::{
+    Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value,
+};
+use tasker_batch::path::JsonPath;
+use tasker_batch::{ErrorCode, MAX_NESTING};
+
+/// Why a Ruby value could not be written as JSON.
+pub struct ConvertError {
+    pub code: ErrorCode,
+    pub path: String,
+    pub message: String,
+}
+
+/// Writes `value` as compact JSON text.
+pub fn to_json(ruby: &Ruby, value: Value) -> Result<String, ConvertError> {
+    let mut out = String::with_capacity(256);
+    let mut writer = Writer { ruby, out: &mut out };
+    writer.value(value, &JsonPath::root(), 0)?;
+    Ok(out)
+}
+
+struct Writer<'a> {
+    ruby: &'a Ruby,
+    out: &'a mut String,
+}
+
+impl Writer<'_> {
+    fn value(&mut self, value: Value, at: &JsonPath, depth: usize) -> Result<(), ConvertError> {
+        if depth > MAX_NESTING {
+            return Err(ConvertError {
+                code: ErrorCode::NestingTooDeep,
+                path: at.to_string(),
+                message: format!(
+                    "expected values nested at most {MAX_NESTING} levels deep (a Hash or Array that contains itself never ends)"
+                ),
+            });
+        }
+        if value.is_nil() {
+            self.out.push_str("null");
+        } else if value.as_raw() == self.ruby.qtrue().as_raw() {
+            self.out.push_str("true");
+        } else if value.as_raw() == self.ruby.qfalse().as_raw() {
+            self.out.push_str("false");
+        } else if let Some(s) = RString::from_value(value) {
+            self.string(s, at)?;
+        } else if let Some(hash) = RHash::from_value(value) {
+            self.hash(hash, at, depth)?;
+        } else if let Some(array) = RArray::from_value(value) {
+            self.out.push('[');
+            // Index access rather than a borrowed slice: nothing here can run Ruby code that
+            // resizes the array, but indexing stays correct even if something did.
+            for i in 0..array.len() {
+                if i > 0 {
+                    self.out.push(',');
+                }
+                let item: Value = array.entry(i as isize).map_err(|e| internal(at, e))?;
+                self.value(item, &at.index(i), depth + 1)?;
+            }
+            self.out.push(']');
+        } else if let Some(int) = Integer::from_value(value) {
+            match int.to_i64() {
+                Ok(n) => self.out.push_str(itoa(n).as_str()),
+                // A Bignum: its decimal digits are the JSON number.
+                Err(_) => {
+                    let digits: String = int.funcall("to_s", ()).map_err(|e| internal(at, e))?;
+                    self.out.push_str(&digits);
+                }
+            }
+        } else if let Some(float) = Float::from_value(value) {
+            let f = float.to_f64();
+            if !f.is_finite() {
+                return Err(ConvertError {
+                    code: ErrorCode::OutOfRange,
+                    path: at.to_string(),
+                    message: format!("expected a finite number, found {f}"),
+                });
+            }
+            // serde_json writes the shortest round-trip form and always marks it as a float
+            // (`100.0`, `1e20`), so the value keeps its kind.
+            self.out
+                .push_str(&serde_json::to_string(&f).expect("a finite float serializes"));
+        } else if let Some(symbol) = Symbol::from_value(value) {
+            let name = symbol.name().map_err(|e| internal(at, e))?;
+            push_json_string(self.out, &name);
+        } else {
+            let class = unsafe { value.classname() }.into_owned();
+            return Err(ConvertError {
+                code: ErrorCode::TypeMismatch,
+                path: at.to_string(),
+                message: format!(
+                    "expected a JSON value (Hash, Array, String, Symbol, Integer, Float, true, false or nil), found {class}"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    fn string(&mut self, s: RString, at: &JsonPath) -> Result<(), ConvertError> {
+        // SAFETY: the slice is copied into `out` before any Ruby code runs.
+        let bytes = unsafe { s.as_slice() };
+        match std::str::from_utf8(bytes) {
+            Ok(text) => {
+                push_json_string(self.out, text);
+                Ok(())
+            }
+            Err(e) => Err(ConvertError {
+                code: ErrorCode::InvalidUtf8,
+                path: at.to_string(),
+                message: format!(
+                    "expected a UTF-8 string, found an invalid byte at offset {}",
+                    e.valid_up_to()
+                ),
+            }),
+        }
+    }
+
+    fn hash(&mut self, hash: RHash, at: &JsonPath, depth: usize) -> Result<(), ConvertError> {
+        self.out.push('{');
+        let mut first = true;
+        let mut failure: Option<ConvertError> = None;
+        let result = hash.foreach(|key: Value, item: Value| {
+            let name = match key_name(key) {
+                Ok(name) => name,
+                Err(class) => {
+                    failure = Some(ConvertError {
+                        code: ErrorCode::TypeMismatch,
+                        path: at.to_string(),
+                        message: format!("expected String or Symbol keys, found a {class} key"),
+                    });
+                    return Ok(magnus::r_hash::ForEach::Stop);
+                }
+            };
+            if !first {
+                self.out.push(',');
+            }
+            first = false;
+            push_json_string(self.out, &name);
+            self.out.push(':');
+            if let Err(e) = self.value(item, &at.key(&name), depth + 1) {
+                failure = Some(e);
+                return Ok(magnus::r_hash::ForEach::Stop);
+            }
+            Ok(magnus::r_hash::ForEach::Continue)
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        result.map_err(|e| internal(at, e))?;
+        self.out.push('}');
+        Ok(())
+    }
+}
+
+fn key_name(key: Value) -> Result<String, String> {
+    if let Some(s) = RString::from_value(key) {
+        return s.to_string().map_err(|_| "non-UTF-8 String".to_owned());
+    }
+    if let Some(symbol) = Symbol::from_value(key) {
+        return symbol.name().map(|n| n.into_owned()).map_err(|_| "Symbol".to_owned());
+    }
+    Err(unsafe { key.classname() }.into_owned())
+}
+
+fn internal(at: &JsonPath, e: Error) -> ConvertError {
+    ConvertError {
+        code: ErrorCode::Internal,
+        path: at.to_string(),
+        message: format!("internal error while reading a Ruby value: {e}"),
+    }
+}
+
+fn push_json_string(out: &mut String, text: &str) {
+    let needs_escape = text
+        .bytes()
+        .any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    if needs_escape {
+        out.push_str(&serde_json::to_string(text).expect("a str serializes"));
+    } else {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    }
+}
+
+fn itoa(n: i64) -> String {
+    n.to_string()
+}
+
+// ------------------------------------------------------------------------------------------
+
+/// Builds Ruby objects from compact JSON text written by the core (so it is valid JSON).
+/// Object keys become frozen, deduplicated Strings; integers of any size become Integers.
+pub fn from_json(ruby: &Ruby, text: &str) -> Result<Value, Error> {
+    let mut reader = Reader {
+        ruby,
+        bytes: text.as_bytes(),
+        text,
+        pos: 0,
+    };
+    reader.value()
+}
+
+struct Reader<'a> {
+    ruby: &'a Ruby,
+    bytes: &'a [u8],
+    text: &'a str,
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn peek(&self) -> u8 {
+        self.bytes[self.pos]
+    }
+
+    fn value(&mut self) -> Result<Value, Error> {
+        match self.peek() {
+            b'{' => self.object(),
+            b'[' => self.array(),
+            b'"' => {
+                let s = self.string_slice();
+                Ok(self.ruby_string(s).as_value())
+            }
+            b't' => {
+                self.pos += 4;
+                Ok(self.ruby.qtrue().as_value())
+            }
+            b'f' => {
+                self.pos += 5;
+                Ok(self.ruby.qfalse().as_value())
+            }
+            b'n' => {
+                self.pos += 4;
+                Ok(self.ruby.qnil().as_value())
+            }
+            _ => self.number(),
+        }
+    }
+
+    fn object(&mut self) -> Result<Value, Error> {
+        self.pos += 1;
+        let hash = self.ruby.hash_new();
+        if self.peek() == b'}' {
+            self.pos += 1;
+            return Ok(hash.as_value());
+        }
+        loop {
+            let key = self.string_slice();
+            let key = self.interned(key);
+            self.pos += 1; // ':'
+            let value = self.value()?;
+            hash.aset(key, value)?;
+            let sep = self.peek();
+            self.pos += 1;
+            if sep == b'}' {
+                return Ok(hash.as_value());
+            }
+        }
+    }
+
+    fn array(&mut self) -> Result<Value, Error> {
+        self.pos += 1;
+        let array = self.ruby.ary_new();
+        if self.peek() == b']' {
+            self.pos += 1;
+            return Ok(array.as_value());
+        }
+        loop {
+            array.push(self.value()?)?;
+            let sep = self.peek();
+            self.pos += 1;
+            if sep == b']' {
+                return Ok(array.as_value());
+            }
+        }
+    }
+
+    /// The raw literal of the string at `pos` (quotes included), and moves past it.
+    fn string_slice(&mut self) -> &'a str {
+        let start = self.pos;
+        self.pos += 1;
+        loop {
+            match self.bytes[self.pos] {
+                b'\\' => self.pos += 2,
+                b'"' => {
+                    self.pos += 1;
+                    return &self.text[start..self.pos];
+                }
+                _ => self.pos += 1,
+            }
+        }
+    }
+
+    fn ruby_string(&self, literal: &str) -> RString {
+        let inner = &literal[1..literal.len() - 1];
+        if inner.contains('\\') {
+            let decoded: String =
+                serde_json::from_str(literal).expect("the core writes valid string literals");
+            self.ruby.str_new(&decoded)
+        } else {
+            self.ruby.str_new(inner)
+        }
+    }
+
+    fn interned(&self, literal: &str) -> Value {
+        let inner = &literal[1..literal.len() - 1];
+        let decoded;
+        let text = if inner.contains('\\') {
+            decoded = serde_json::from_str::<String>(literal).expect("valid key literal");
+            decoded.as_str()
+        } else {
+            inner
+        };
+        // SAFETY: a plain call into Ruby's C API with a valid UTF-8 buffer.
+        unsafe {
+            let raw = rb_sys::rb_enc_interned_str(
+                text.as_ptr().cast(),
+                text.len() as _,
+                rb_sys::rb_utf8_encoding(),
+            );
+            Value::from_raw(raw)
+        }
+    }
+
+    fn number(&mut self) -> Result<Value, Error> {
+        let start = self.pos;
+        while self.pos < self.bytes.len()
+            && matches!(self.bytes[self.pos], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+        {
+            self.pos += 1;
+        }
+        let token = &self.text[start..self.pos];
+        if token.contains(['.', 'e', 'E']) {
+            let f: f64 = token.parse().expect("the core writes valid numbers");
+            return Ok(self.ruby.float_from_f64(f).as_value());
+        }
+        if let Ok(n) = token.parse::<i64>() {
+            return Ok(self.ruby.integer_from_i64(n).as_value());
+        }
+        if let Ok(n) = token.parse::<i128>() {
+            return Ok(self.ruby.integer_from_i128(n).as_value());
+        }
+        // Beyond 128 bits: Ruby parses the digits itself.
+        let digits = std::ffi::CString::new(token).expect("digits have no NUL");
+        // SAFETY: a NUL-terminated decimal string; base 10.
+        Ok(unsafe { Value::from_raw(rb_sys::rb_cstr2inum(digits.as_ptr(), 10)) })
+    }
+}

@@ -1,0 +1,226 @@
+//! Ruby glue for the tasker-batch core: conversion, panic boundary and GVL handling only.
+//! Every rule lives in the core's operation table; this file adds none.
+//!
+//! `TaskerBatch::Native` (defined here) offers two ways into the same operations:
+//!
+//! - `call_json(op, json) -> envelope_json`: JSON text in, the C ABI's envelope text out.
+//!   Lossless for every value, including integers beyond 64 bits.
+//! - `call_value(op, object) -> [ok, value_or_error, warnings]` or `nil`: Ruby objects in and
+//!   out through serde_magnus. Returns `nil` when the input or output holds a value that
+//!   serde_magnus cannot carry exactly (an integer beyond 64 bits), so the caller can use
+//!   `call_json` instead.
+//!
+//! Which path each Ruby method uses was decided by measurement (`bench/conversion.rb`).
+
+mod convert;
+
+use std::ffi::c_void;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+
+use magnus::value::{Lazy, ReprValue};
+use magnus::{
+    function, prelude::*, Error, ExceptionClass, RArray, RHash, RModule, RString, Ruby, Value,
+};
+use tasker_batch::operations::{self, Success};
+
+/// Inputs at least this long are processed with the GVL released, so that other Ruby threads
+/// run during large partitions, expansions and aggregations. Small calls keep the GVL: giving
+/// it up and taking it back costs more than they do.
+const GVL_RELEASE_BYTES: usize = 32 * 1024;
+
+/// `TaskerCore::BatchProcessing::Error`, defined by the Ruby layer before this library loads.
+static BATCH_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
+    let core: RModule = ruby
+        .class_object()
+        .const_get("TaskerCore")
+        .expect("lib/tasker_batch/errors.rb defines TaskerCore before loading the extension");
+    let processing: RModule = core.const_get("BatchProcessing").expect("TaskerCore::BatchProcessing");
+    processing.const_get("Error").expect("TaskerCore::BatchProcessing::Error")
+});
+
+/// Runs glue code so that a panic becomes a Ruby `TaskerCore::BatchProcessing::Error` rather
+/// than a `fatal` that takes the process down.
+fn guarded<T>(ruby: &Ruby, what: &str, body: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(result) => result,
+        Err(payload) => {
+            let detail = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic without a message".to_owned());
+            Err(Error::new(
+                ruby.get_inner(&BATCH_ERROR),
+                format!("internal error in {what}: {detail}"),
+            ))
+        }
+    }
+}
+
+/// Runs `work` without the GVL when `size` is large. `work` must not touch Ruby objects.
+fn maybe_without_gvl<F: FnOnce() -> R, R>(size: usize, work: F) -> R {
+    if size < GVL_RELEASE_BYTES {
+        return work();
+    }
+    struct Call<F, R> {
+        work: Option<F>,
+        out: Option<std::thread::Result<R>>,
+    }
+    unsafe extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut c_void) -> *mut c_void {
+        // SAFETY: `data` is the `Call` below, alive for the whole blocking call.
+        let call = unsafe { &mut *(data as *mut Call<F, R>) };
+        let work = call.work.take().expect("the trampoline runs once");
+        // Never unwind through Ruby's C frames: carry the panic back out instead.
+        call.out = Some(catch_unwind(AssertUnwindSafe(work)));
+        std::ptr::null_mut()
+    }
+    let mut call = Call { work: Some(work), out: None };
+    // SAFETY: the trampoline matches the callback type and only touches `call`. No unblocking
+    // function: operations are CPU-bound and finish on their own.
+    unsafe {
+        rb_sys::rb_thread_call_without_gvl(
+            Some(trampoline::<F, R>),
+            &mut call as *mut Call<F, R> as *mut c_void,
+            None,
+            std::ptr::null_mut(),
+        );
+    }
+    match call.out.take().expect("rb_thread_call_without_gvl ran the trampoline") {
+        Ok(result) => result,
+        Err(panic) => resume_unwind(panic),
+    }
+}
+
+/// `Native.call_json(op, json)`: the envelope text for `op` applied to `json`.
+fn call_json(ruby: &Ruby, op: String, input: RString) -> Result<RString, Error> {
+    guarded(ruby, "call_json", || {
+        // SAFETY: the bytes are copied before any other Ruby code can run.
+        let bytes = unsafe { input.as_slice() }.to_vec();
+        let envelope = match String::from_utf8(bytes) {
+            Ok(text) => maybe_without_gvl(text.len(), || operations::call_envelope(&op, &text)),
+            Err(e) => operations::error_envelope(&tasker_batch::Error::new(
+                tasker_batch::ErrorCode::InvalidUtf8,
+                "",
+                format!(
+                    "expected the input to be UTF-8, found an invalid byte at offset {}",
+                    e.utf8_error().valid_up_to()
+                ),
+            )),
+        };
+        Ok(ruby.str_new(&envelope))
+    })
+}
+
+/// `Native.call_value(op, object)`: `[true, value, warnings]`, `[false, error, []]`, or `nil`
+/// when serde_magnus cannot carry a value exactly (use `call_json` then).
+fn call_value(ruby: &Ruby, op: String, input: Value) -> Result<Value, Error> {
+    guarded(ruby, "call_value", || {
+        let Ok(input) = serde_magnus::deserialize::<_, serde_json::Value>(ruby, input) else {
+            return Ok(ruby.qnil().as_value());
+        };
+        let text = serde_json::to_string(&input).expect("a JSON value serializes");
+        let result = maybe_without_gvl(text.len(), || operations::call_catching(&op, &text));
+        let triple = ruby.ary_new_capa(3);
+        match result {
+            Ok(Success { value, warnings }) => {
+                let Some(value) = exact_value(&value) else {
+                    return Ok(ruby.qnil().as_value());
+                };
+                triple.push(true)?;
+                triple.push(serde_magnus::serialize::<_, Value>(ruby, &value)?)?;
+                triple.push(serde_magnus::serialize::<_, Value>(ruby, &warnings)?)?;
+            }
+            Err(error) => {
+                triple.push(false)?;
+                triple.push(serde_magnus::serialize::<_, Value>(ruby, &error)?)?;
+                triple.push(ruby.ary_new())?;
+            }
+        }
+        Ok(triple.as_value())
+    })
+}
+
+/// The output as a `serde_json::Value`, unless it holds an integer that a Value (and so
+/// serde_magnus) would turn into a float.
+fn exact_value(text: &str) -> Option<serde_json::Value> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    fn exact(value: &serde_json::Value) -> bool {
+        match value {
+            serde_json::Value::Number(n) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() != 0.0 || f.abs() < 9.0e15),
+            serde_json::Value::Array(items) => items.iter().all(exact),
+            serde_json::Value::Object(map) => map.values().all(exact),
+            _ => true,
+        }
+    }
+    exact(&value).then_some(value)
+}
+
+/// `Native.call(op, object)`: `[true, value, warnings]` or `[false, error, warnings]`, with
+/// Ruby objects converted directly to and from JSON text (see `convert`).
+fn call(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
+    guarded(ruby, "call", || {
+        let triple = ruby.ary_new_capa(3);
+        let text = match convert::to_json(ruby, input) {
+            Ok(text) => text,
+            Err(e) => {
+                triple.push(false)?;
+                triple.push(error_hash(ruby, e.code.as_str(), &e.message, &e.path)?)?;
+                triple.push(ruby.ary_new())?;
+                return Ok(triple);
+            }
+        };
+        match maybe_without_gvl(text.len(), || operations::call_catching(&op, &text)) {
+            Ok(Success { value, warnings }) => {
+                triple.push(true)?;
+                triple.push(convert::from_json(ruby, &value)?)?;
+                let list = ruby.ary_new_capa(warnings.len());
+                for w in &warnings {
+                    list.push(error_hash(ruby, w.code.as_str(), &w.message, &w.path)?)?;
+                }
+                triple.push(list)?;
+            }
+            Err(e) => {
+                triple.push(false)?;
+                triple.push(error_hash(ruby, e.code.as_str(), &e.message, &e.path)?)?;
+                triple.push(ruby.ary_new())?;
+            }
+        }
+        Ok(triple)
+    })
+}
+
+/// `{"code" => ..., "message" => ..., "path" => ...}`, the envelope's error and warning shape.
+fn error_hash(ruby: &Ruby, code: &str, message: &str, path: &str) -> Result<RHash, Error> {
+    let hash = ruby.hash_new();
+    hash.aset("code", code)?;
+    hash.aset("message", message)?;
+    hash.aset("path", path)?;
+    Ok(hash)
+}
+
+/// `Native.operations`: the names of every operation.
+fn operation_names() -> Vec<&'static str> {
+    operations::OPERATIONS.iter().map(|op| op.name).collect()
+}
+
+/// `Native.version`: the core's version.
+fn version() -> &'static str {
+    env!("CARGO_PKG_VERSION")
+}
+
+#[magnus::init(name = "tasker_batch_native")]
+fn init(ruby: &Ruby) -> Result<(), Error> {
+    let top = ruby.define_module("TaskerBatch")?;
+    let native = top.define_module("Native")?;
+    native.define_module_function("call", function!(call, 2))?;
+    native.define_module_function("call_json", function!(call_json, 2))?;
+    native.define_module_function("call_value", function!(call_value, 2))?;
+    native.define_module_function("operations", function!(operation_names, 0))?;
+    native.define_module_function("version", function!(version, 0))?;
+    // The results keys a checkpoint lives in: the only ones a worker context needs to read.
+    native.const_set(
+        "CHECKPOINT_KEYS",
+        ruby.ary_from_iter(tasker_batch::worker_context::CHECKPOINT_KEYS),
+    )?;
+    Ok(())
+}

@@ -1,0 +1,22 @@
+# frozen_string_literal: true
+
+# tasker-batch: the batch-processing contract of the workflow orchestrator, decided in Rust
+# and used from Ruby through the `TaskerCore::` names existing worker code knows.
+#
+#   require "tasker_batch"
+#   outcome = TaskerCore::Types::BatchProcessingOutcome.create_batches(
+#     worker_template_name: "process_batch", worker_count: 3,
+#     cursor_configs: TaskerBatch.partition(strategy: "integer_by_count", total_items: 1000, worker_count: 3),
+#     total_items: 1000
+#   )
+#   outcome.to_h # => {"type" => "create_batches", ...}
+
+require "dry-struct"
+
+require_relative "tasker_batch/version"
+require_relative "tasker_batch/errors"
+require_relative "tasker_batch/tasker_batch_native"
+require_relative "tasker_batch/call"
+require_relative "tasker_core/types"
+require_relative "tasker_core/batch_processing"
+require_relative "tasker_core/step_handler/mixins/batchable"

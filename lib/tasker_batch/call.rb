@@ -1,0 +1,48 @@
+# frozen_string_literal: true
+
+module TaskerBatch
+  # The value of a successful call and the warnings the core reported beside it.
+  Result = Struct.new(:value, :warnings)
+
+  class << self
+    # Calls the core operation `op` (see `TaskerBatch.operations`) with a JSON-shaped Ruby
+    # value (Hash keys may be Strings or Symbols) and returns its value. Output hashes have
+    # String keys, as on the wire. Raises TaskerCore::BatchProcessing::ValidationError for bad
+    # input and TaskerCore::BatchProcessing::Error for an internal failure.
+    def call(op, input)
+      call_with_warnings(op, input).value
+    end
+
+    # Like #call, returning a Result with the value and the warnings (Array of Hash with
+    # "code", "message" and "path").
+    def call_with_warnings(op, input)
+      ok, value, warnings = Native.call(op.to_s, input)
+      raise error_from(value, warnings) unless ok
+
+      warnings.each { |w| warning_handler&.call(w) }
+      Result.new(value, warnings)
+    end
+
+    # The names of every operation the core offers.
+    def operations
+      Native.operations
+    end
+
+    # Receives every warning of every successful call (a Hash with "code", "message", "path").
+    # Nil by default: warnings are also returned by #call_with_warnings and kept on the
+    # objects built from them.
+    attr_accessor :warning_handler
+
+    private
+
+    INTERNAL = "internal_error"
+    private_constant :INTERNAL
+
+    def error_from(error, warnings)
+      klass = error["code"] == INTERNAL ? TaskerCore::BatchProcessing::Error : TaskerCore::BatchProcessing::ValidationError
+      where = error["path"].to_s.empty? ? "" : " at #{error["path"]}"
+      klass.new("#{error["code"]}#{where}: #{error["message"]}",
+                code: error["code"], path: error["path"], warnings: warnings)
+    end
+  end
+end

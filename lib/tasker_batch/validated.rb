@@ -1,0 +1,103 @@
+# frozen_string_literal: true
+
+module TaskerBatch
+  # Makes a Dry::Struct validate through the Rust core: `.new` sends the attributes to a core
+  # operation and builds the struct from the canonical value it returns, so Ruby raises exactly
+  # the errors every other language gets. The canonical wire hash is kept: `#to_h` returns it
+  # (String keys, caller keys included, nothing dropped) and `#warnings` what the core noticed.
+  module Validated
+    def self.included(base)
+      base.extend(ClassMethods)
+      base.transform_keys(&:to_sym)
+    end
+
+    # Class-level half of Validated.
+    module ClassMethods
+      # The core operation that validates this type, and an attribute the input always has
+      # (the outcome's `type`): added when absent, checked when given.
+      def validated_by(operation, fixed = {})
+        @validation_operation = operation
+        @fixed_attributes = fixed.transform_keys(&:to_s).freeze
+      end
+
+      def new(attributes = default_attributes, safe = false, &block)
+        return attributes if attributes.is_a?(self)
+
+        input = attributes.is_a?(Dry::Struct) ? attributes.to_h : attributes
+        input = with_fixed_attributes(input) if input.is_a?(Hash)
+        result = TaskerBatch.call_with_warnings(@validation_operation, input)
+        check_fixed_attributes(result.value)
+        from_wire(result.value, result.warnings, safe, &block)
+      end
+
+      # Builds an instance from a value the core already validated (its canonical wire hash).
+      def from_wire(wire, warnings = [], safe = false, &block)
+        instance = Dry::Struct::ClassInterface.instance_method(:new).bind_call(self, wire, safe, &block)
+        instance.instance_variable_set(:@wire, TaskerBatch::Validated.deep_freeze(wire))
+        instance.instance_variable_set(:@warnings, warnings.freeze)
+        instance
+      end
+    end
+
+    # Private helpers of ClassMethods#new.
+    module ClassMethods
+      private
+
+      def with_fixed_attributes(input)
+        @fixed_attributes.each do |key, expected|
+          given = input.fetch(key) { input.fetch(key.to_sym, expected) }
+          check_fixed_attribute(key, expected, given)
+        end
+        missing = @fixed_attributes.reject { |key, _| input.key?(key) || input.key?(key.to_sym) }
+        return input if missing.empty?
+
+        symbols = input.keys.first.is_a?(Symbol)
+        input.merge(missing.transform_keys { |key| symbols ? key.to_sym : key })
+      end
+
+      def check_fixed_attributes(wire)
+        @fixed_attributes.each { |key, expected| check_fixed_attribute(key, expected, wire[key]) }
+      end
+
+      def check_fixed_attribute(key, expected, given)
+        return if given == expected || given == expected.to_sym
+
+        raise TaskerCore::BatchProcessing::ValidationError.new(
+          "invalid_value at #{key}: expected #{expected.inspect} for #{name}, found #{given.inspect}",
+          code: "invalid_value", path: key
+        )
+      end
+    end
+
+    # What the core noticed while validating (Array of Hash with "code", "message", "path").
+    attr_reader :warnings
+
+    # The exact wire format: String keys, every key the input had (a fresh, mutable copy).
+    def to_h
+      TaskerBatch::Validated.deep_dup(@wire)
+    end
+    alias to_hash to_h
+
+    # An attribute (Symbol or String name), or a caller key kept from the input.
+    def [](key)
+      name = key.to_sym
+      self.class.has_attribute?(name) ? super(name) : @wire.fetch(key.to_s)
+    end
+
+    def self.deep_freeze(value)
+      case value
+      when Hash then value.each_value { |v| deep_freeze(v) }.freeze
+      when Array then value.each { |v| deep_freeze(v) }.freeze
+      else value.freeze
+      end
+    end
+
+    def self.deep_dup(value)
+      case value
+      when Hash then value.to_h { |k, v| [k, deep_dup(v)] }
+      when Array then value.map { |v| deep_dup(v) }
+      else value
+      end
+    end
+  end
+end

@@ -1,0 +1,42 @@
+# frozen_string_literal: true
+
+require_relative "batch_processing/step_data"
+require_relative "batch_processing/batch_worker_context"
+require_relative "batch_processing/batch_aggregation_scenario"
+
+module TaskerCore
+  # Worker-side batch processing: reading a worker's context, checkpointing, retry, and the
+  # convergence step's scenario detection and aggregation. Every rule is decided in Rust.
+  module BatchProcessing
+    module_function
+
+    # Validates `changes` (a checkpoint: `checkpoint_cursor` of the range's kind, inside the
+    # range, never backwards; `processed_count` never decreasing) and merges them into the
+    # step's results, other keys kept. Sets `workflow_step.results` when it is writable (a Hash
+    # step gets its results key set) and returns the new results. On any error the step is
+    # left unchanged.
+    def update_workflow_step_results(workflow_step, changes)
+      step = StepData.read(workflow_step)
+      results = TaskerBatch.call(:update_step_results, { "step" => step, "changes" => changes })
+      StepData.write_results(workflow_step, results)
+      results
+    end
+
+    # Prepares a failed step for its retry: keeps the checkpoint keys of its results and drops
+    # the failed attempt's other keys, so that the retry resumes from the last checkpoint. Sets
+    # the step's results when writable and returns them.
+    def reset_for_retry(workflow_step)
+      step = StepData.read(workflow_step)
+      results = TaskerBatch.call(:reset_for_retry, step)
+      StepData.write_results(workflow_step, results)
+      results
+    end
+
+    # Splits a key space into cursor configs (wire hashes). `strategy:` is one of
+    # "integer_by_count", "integer_by_size", "uuid", "timestamp", "boundaries"; see
+    # docs/operations.md for each strategy's keys.
+    def partition(**request)
+      TaskerBatch.call(:partition, request)
+    end
+  end
+end
