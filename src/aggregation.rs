@@ -271,12 +271,15 @@ pub fn aggregate_results<'a>(
 
     for (path, raw) in results {
         worker_count += 1;
-        let Some(fields) = read_result(&raw.0, path, &shape)? else {
+        if raw.is_null() {
             warnings.push(Warning::at(
                 WarningCode::NullResult,
-                &JsonPathOf(&raw.0, &shape).path_or_root(),
-                "",
+                &path,
+                "the worker's result is null; it was skipped",
             ));
+            continue;
+        }
+        let Some(fields) = read_result(&raw.0, path, &shape)? else {
             continue;
         };
         batch_count += 1;
@@ -346,4 +349,684 @@ pub fn no_batches(options: &AggregationOptions) -> Aggregation {
         .expect("aggregating nothing cannot fail");
     out.scenario = ScenarioKind::NoBatches;
     out
+}
+
+/// Reads one worker's `errors` array, keeping up to `keep` entries; returns how many it has.
+fn collect_errors(
+    list: &RawValue,
+    keep: usize,
+    out: &mut Vec<RawJson>,
+    at: &JsonPath,
+) -> Result<u64> {
+    struct Seed<'o> {
+        keep: usize,
+        out: &'o mut Vec<RawJson>,
+    }
+    impl<'de> DeserializeSeed<'de> for Seed<'_> {
+        type Value = u64;
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
+            d.deserialize_seq(self)
+        }
+    }
+    impl<'de> Visitor<'de> for Seed<'_> {
+        type Value = u64;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an array of errors")
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
+            let mut count = 0u64;
+            loop {
+                let more = if (count as usize) < self.keep {
+                    match seq.next_element::<&'de RawValue>()? {
+                        Some(entry) => {
+                            self.out.push(RawJson(entry.to_owned()));
+                            true
+                        }
+                        None => false,
+                    }
+                } else {
+                    seq.next_element::<IgnoredAny>()?.is_some()
+                };
+                if !more {
+                    return Ok(count);
+                }
+                count += 1;
+            }
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(list.get());
+    Seed { keep, out }
+        .deserialize(&mut de)
+        .map_err(|e| Error::at(ErrorCode::Internal, at, format!("re-reading errors: {e}")))
+}
+
+// ------------------------------------------------------------------------------------------
+// Reducers.
+
+/// A JSON number, exactly when it is an integer.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Number {
+    Integer(i128),
+    Float(f64),
+}
+
+impl Number {
+    /// Reads a number's text: no fraction or exponent means an integer (which must fit in
+    /// 128 bits); otherwise a finite `f64`.
+    fn parse(text: &str, at: &JsonPath) -> Result<Number> {
+        if text.contains(['.', 'e', 'E']) {
+            match text.parse::<f64>() {
+                Ok(v) if v.is_finite() => Ok(Number::Float(v)),
+                _ => Err(Error::at(
+                    ErrorCode::OutOfRange,
+                    at,
+                    format!("expected a number within the range of f64, found {text}"),
+                )),
+            }
+        } else {
+            text.parse::<i128>().map(Number::Integer).map_err(|_| {
+                Error::at(
+                    ErrorCode::OutOfRange,
+                    at,
+                    format!("expected an integer within 128 bits, found {text}"),
+                )
+            })
+        }
+    }
+
+    /// Numeric order; integers against integers exactly, and against floats exactly too.
+    fn cmp(self, other: Number) -> Ordering {
+        match (self, other) {
+            (Number::Integer(a), Number::Integer(b)) => a.cmp(&b),
+            (Number::Float(a), Number::Float(b)) => a.total_cmp(&b),
+            (Number::Integer(a), Number::Float(b)) => cmp_integer_float(a, b),
+            (Number::Float(a), Number::Integer(b)) => cmp_integer_float(b, a).reverse(),
+        }
+    }
+}
+
+/// Compares an integer with a finite float without rounding either.
+fn cmp_integer_float(i: i128, f: f64) -> Ordering {
+    // 2^127: every i128 lies in [-2^127, 2^127).
+    const TWO_127: f64 = 170_141_183_460_469_231_731_687_303_715_884_105_728.0;
+    if f >= TWO_127 {
+        return Ordering::Less;
+    }
+    if f < -TWO_127 {
+        return Ordering::Greater;
+    }
+    let whole = f.trunc();
+    // Exact: `whole` is an integral float within the range of i128.
+    match i.cmp(&(whole as i128)) {
+        Ordering::Equal => 0.0f64.total_cmp(&(f - whole)).then(Ordering::Equal),
+        other => other,
+    }
+}
+
+fn is_number(raw: &RawValue) -> bool {
+    matches!(raw.get().as_bytes().first(), Some(b'-' | b'0'..=b'9'))
+}
+
+/// The contents of a JSON string literal.
+fn string_contents(raw: &RawValue) -> Cow<'_, str> {
+    let text = raw.get();
+    let inner = &text[1..text.len() - 1];
+    if inner.contains('\\') {
+        Cow::Owned(serde_json::from_str(text).expect("a raw JSON string literal decodes"))
+    } else {
+        Cow::Borrowed(inner)
+    }
+}
+
+/// One reducer's running value; values are borrowed from the results until the end.
+enum Fold<'a> {
+    Sum(Number),
+    Extreme {
+        keep: Ordering,
+        best: Option<Candidate<'a>>,
+    },
+    Count(u64),
+    Concat(Vec<&'a str>),
+    Merge {
+        entries: Vec<(Cow<'a, str>, &'a RawValue)>,
+        index: HashMap<Cow<'a, str>, usize>,
+    },
+}
+
+/// The best `min`/`max` value so far.
+enum Candidate<'a> {
+    Number(Number, &'a RawValue),
+    Text(Cow<'a, str>, &'a RawValue),
+}
+
+impl<'a> Fold<'a> {
+    fn new(reducer: Reducer) -> Self {
+        match reducer {
+            Reducer::Sum => Fold::Sum(Number::Integer(0)),
+            Reducer::Min => Fold::Extreme {
+                keep: Ordering::Less,
+                best: None,
+            },
+            Reducer::Max => Fold::Extreme {
+                keep: Ordering::Greater,
+                best: None,
+            },
+            Reducer::Count => Fold::Count(0),
+            Reducer::Concat => Fold::Concat(Vec::new()),
+            Reducer::Merge => Fold::Merge {
+                entries: Vec::new(),
+                index: HashMap::new(),
+            },
+        }
+    }
+
+    /// Folds in one worker's (non-null) value found at `at`.
+    fn add(&mut self, value: &'a RawValue, at: &JsonPath) -> Result<()> {
+        match self {
+            Fold::Sum(total) => {
+                if !is_number(value) {
+                    return Err(type_mismatch(at, "a number to sum", value));
+                }
+                *total = add_numbers(*total, Number::parse(value.get(), at)?, at)?;
+            }
+            Fold::Extreme { keep, best } => {
+                let candidate = if is_number(value) {
+                    Candidate::Number(Number::parse(value.get(), at)?, value)
+                } else if value.get().starts_with('"') {
+                    Candidate::Text(string_contents(value), value)
+                } else {
+                    return Err(type_mismatch(at, "a number or a string to compare", value));
+                };
+                let better = match (&candidate, best.as_ref()) {
+                    (_, None) => true,
+                    (Candidate::Number(new, _), Some(Candidate::Number(old, _))) => {
+                        new.cmp(*old) == *keep
+                    }
+                    (Candidate::Text(new, _), Some(Candidate::Text(old, _))) => {
+                        new.as_bytes().cmp(old.as_bytes()) == *keep
+                    }
+                    (Candidate::Text(..), Some(Candidate::Number(..))) => {
+                        return Err(type_mismatch(
+                            at,
+                            "a number, as the earlier values of this field",
+                            value,
+                        ))
+                    }
+                    (Candidate::Number(..), Some(Candidate::Text(..))) => {
+                        return Err(type_mismatch(
+                            at,
+                            "a string, as the earlier values of this field",
+                            value,
+                        ))
+                    }
+                };
+                if better {
+                    *best = Some(candidate);
+                }
+            }
+            Fold::Count(n) => *n += 1,
+            Fold::Concat(parts) => {
+                let text = value.get();
+                if !text.starts_with('[') {
+                    return Err(type_mismatch(at, "an array to concatenate", value));
+                }
+                // Raw text is minified: the elements are exactly what lies between the brackets.
+                let elements = &text[1..text.len() - 1];
+                if !elements.is_empty() {
+                    parts.push(elements);
+                }
+            }
+            Fold::Merge { entries, index } => {
+                if !value.get().starts_with('{') {
+                    return Err(type_mismatch(at, "an object to merge", value));
+                }
+                let pairs = object_pairs(value, at)?;
+                for (key, v) in pairs {
+                    match index.get(&key) {
+                        Some(&i) => entries[i].1 = v,
+                        None => {
+                            index.insert(key.clone(), entries.len());
+                            entries.push((key, v));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> RawJson {
+        match self {
+            Fold::Sum(Number::Integer(n)) => RawJson::from_serialize(&n),
+            Fold::Sum(Number::Float(f)) => RawJson::from_serialize(&f),
+            Fold::Extreme { best, .. } => match best {
+                Some(Candidate::Number(_, raw) | Candidate::Text(_, raw)) => {
+                    RawJson(raw.to_owned())
+                }
+                None => RawJson::null(),
+            },
+            Fold::Count(n) => RawJson::from_serialize(&n),
+            Fold::Concat(parts) => {
+                let mut text = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 2);
+                text.push('[');
+                text.push_str(&parts.join(","));
+                text.push(']');
+                RawJson(RawValue::from_string(text).expect("joined array elements are JSON"))
+            }
+            Fold::Merge { entries, .. } => RawJson::from_serialize(&Pairs(&entries)),
+        }
+    }
+}
+
+fn add_numbers(total: Number, value: Number, at: &JsonPath) -> Result<Number> {
+    let sum = match (total, value) {
+        (Number::Integer(a), Number::Integer(b)) => {
+            return a.checked_add(b).map(Number::Integer).ok_or_else(|| {
+                Error::at(
+                    ErrorCode::Overflow,
+                    at,
+                    format!("expected the sum to fit in 128 bits, found it exceeded after adding {b} to {a}"),
+                )
+            })
+        }
+        (Number::Integer(a), Number::Float(b)) => a as f64 + b,
+        (Number::Float(a), Number::Integer(b)) => a + b as f64,
+        (Number::Float(a), Number::Float(b)) => a + b,
+    };
+    if sum.is_finite() {
+        Ok(Number::Float(sum))
+    } else {
+        Err(Error::at(
+            ErrorCode::Overflow,
+            at,
+            "expected the sum to stay within the range of f64, found it exceeded",
+        ))
+    }
+}
+
+/// The keys and values of an object, borrowed from its text.
+fn object_pairs<'a>(value: &'a RawValue, at: &JsonPath) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>> {
+    struct V;
+    impl<'de> Visitor<'de> for V {
+        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("an object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+            let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+            while let Some(Key(key)) = map.next_key::<Key>()? {
+                out.push((key, map.next_value()?));
+            }
+            Ok(out)
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(value.get());
+    de.deserialize_map(V)
+        .map_err(|e| Error::at(ErrorCode::Internal, at, format!("re-reading an object: {e}")))
+}
+
+// ------------------------------------------------------------------------------------------
+// The operation.
+
+const REQUEST_KEYS: &[&str] = &["batch_results", "scenario", "max_errors", "reducers"];
+
+/// Keys of `detect_scenario`'s output that `aggregate` accepts and ignores, so that the
+/// output can be passed on as it is.
+const PASSED_THROUGH: &[&str] = &[
+    "outcome",
+    "worker_count",
+    "batchable_result",
+    "batchable_step_name",
+];
+
+/// The worker results to aggregate: by name (as `detect_scenario` writes them) or a list.
+#[derive(Clone, Debug, PartialEq)]
+pub enum BatchResults {
+    /// `{name: result, ...}`.
+    Named(DependencyResults),
+    /// `[result, ...]`.
+    Listed(Vec<RawJson>),
+}
+
+impl<'de> Deserialize<'de> for BatchResults {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = BatchResults;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("worker results: an object {name: result} or an array [result]")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BatchResults, A::Error> {
+                DependencyResults::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(BatchResults::Named)
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BatchResults, A::Error> {
+                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(raw) = seq.next_element::<RawJson>()? {
+                    out.push(raw);
+                }
+                Ok(BatchResults::Listed(out))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+/// The input of `aggregate`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AggregateRequest {
+    /// The worker results; may be absent for `no_batches`.
+    pub batch_results: Option<BatchResults>,
+    /// Default `with_batches`.
+    pub scenario: ScenarioKind,
+    /// `max_errors` and `reducers`.
+    pub options: AggregationOptions,
+}
+
+impl<'de> Deserialize<'de> for AggregateRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = AggregateRequest;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("an aggregation request {batch_results, scenario, max_errors, reducers}")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AggregateRequest, A::Error> {
+                let mut out = AggregateRequest::default();
+                let mut results = None;
+                let mut scenario = None;
+                let mut options_seen = (None, None);
+                let mut passed: Vec<Cow<'de, str>> = Vec::new();
+                while let Some(Key(key)) = map.next_key::<Key>()? {
+                    match &*key {
+                        "batch_results" => set_once(&mut results, &key, map.next_value()?)?,
+                        "scenario" => set_once(&mut scenario, &key, map.next_value()?)?,
+                        other if out.options.read_key(other, &mut map, &mut options_seen)? => {}
+                        other if PASSED_THROUGH.contains(&other) => {
+                            if passed.contains(&key) {
+                                return Err(duplicate_key(&key));
+                            }
+                            map.next_value::<IgnoredAny>()?;
+                            passed.push(key);
+                        }
+                        other => {
+                            let accepted: Vec<&str> =
+                                REQUEST_KEYS.iter().chain(PASSED_THROUGH).copied().collect();
+                            return Err(unknown_key(other, &accepted));
+                        }
+                    }
+                }
+                out.batch_results = results;
+                out.scenario = scenario.unwrap_or_default();
+                if out.batch_results.is_none() && out.scenario == ScenarioKind::WithBatches {
+                    return Err(crate::input::missing("batch_results"));
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+/// `aggregate`: input an [`AggregateRequest`]; output the [`Aggregation`].
+pub fn aggregate(request: AggregateRequest, warnings: &mut Vec<Warning>) -> Result<Aggregation> {
+    if request.scenario == ScenarioKind::NoBatches {
+        return Ok(no_batches(&request.options));
+    }
+    let at = JsonPath::root().key("batch_results");
+    match &request.batch_results {
+        Some(BatchResults::Named(named)) => aggregate_results(
+            named.0.iter().map(|(name, raw)| (at.key(name), raw)),
+            &request.options,
+            warnings,
+        ),
+        Some(BatchResults::Listed(listed)) => aggregate_results(
+            listed.iter().enumerate().map(|(i, raw)| (at.index(i), raw)),
+            &request.options,
+            warnings,
+        ),
+        None => aggregate_results(std::iter::empty(), &request.options, warnings),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::from_json;
+
+    fn run(text: &str) -> Result<(serde_json::Value, Vec<Warning>)> {
+        let request: AggregateRequest = from_json(text)?;
+        let mut warnings = vec![];
+        let out = aggregate(request, &mut warnings)?;
+        let text = serde_json::to_string(&out).unwrap();
+        Ok((serde_json::from_str(&text).unwrap(), warnings))
+    }
+
+    fn run_text(text: &str) -> String {
+        let request: AggregateRequest = from_json(text).unwrap();
+        serde_json::to_string(&aggregate(request, &mut vec![]).unwrap()).unwrap()
+    }
+
+    /// The exact text of `custom` (a `Value` would round big integers).
+    fn custom(results: &str, reducers: &str) -> Result<String> {
+        let request: AggregateRequest =
+            from_json(&format!(r#"{{"batch_results":{results},"reducers":{reducers}}}"#))?;
+        let out = aggregate(request, &mut vec![])?;
+        Ok(serde_json::to_string(&Pairs(out.custom.as_deref().unwrap())).unwrap())
+    }
+
+    #[test]
+    fn sums_counters_in_output_order_and_skips_nulls() {
+        let text = r#"{"batch_results":{"w_001":{"items_processed":10,"items_succeeded":8,"items_failed":1,"items_skipped":1,"errors":[{"id":3,"error":"bad"}]},"w_002":null,"w_003":{"items_processed":5,"items_succeeded":5}}}"#;
+        assert_eq!(
+            run_text(text),
+            r#"{"total_processed":15,"total_succeeded":13,"total_failed":1,"total_skipped":1,"batch_count":2,"success_rate":0.8666666666666667,"errors":[{"id":3,"error":"bad"}],"error_count":1,"worker_count":3,"scenario":"with_batches"}"#
+        );
+        let (_, warnings) = run(text).unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert_eq!(
+            (warnings[0].code, warnings[0].path.as_str()),
+            (WarningCode::NullResult, "batch_results.w_002")
+        );
+    }
+
+    #[test]
+    fn success_rate_is_zero_when_nothing_was_processed() {
+        let (out, _) = run(r#"{"batch_results":[{"items_processed":0},{}]}"#).unwrap();
+        assert_eq!(out["success_rate"], serde_json::json!(0.0));
+        assert_eq!(out["batch_count"], 2);
+        let text = run_text(r#"{"batch_results":[]}"#);
+        assert!(text.contains(r#""success_rate":0.0"#), "{text}");
+    }
+
+    #[test]
+    fn errors_are_capped_but_all_counted() {
+        let workers: Vec<String> = (0..3)
+            .map(|w| {
+                let errors: Vec<String> = (0..50).map(|e| format!(r#"{{"id":{}}}"#, w * 50 + e)).collect();
+                format!(r#"{{"errors":[{}]}}"#, errors.join(","))
+            })
+            .collect();
+        let (out, _) = run(&format!(r#"{{"batch_results":[{}]}}"#, workers.join(","))).unwrap();
+        let errors = out["errors"].as_array().unwrap();
+        assert_eq!(errors.len(), 100);
+        assert_eq!(errors[0]["id"], 0);
+        assert_eq!(errors[99]["id"], 99);
+        assert_eq!(out["error_count"], 150);
+
+        let (out, _) =
+            run(&format!(r#"{{"batch_results":[{}],"max_errors":0}}"#, workers.join(","))).unwrap();
+        assert_eq!(out["errors"], serde_json::json!([]));
+        assert_eq!(out["error_count"], 150);
+    }
+
+    #[test]
+    fn wrapped_and_typescript_results_are_read() {
+        let (out, _) = run(
+            r#"{"batch_results":[{"result":{"items_processed":2,"items_succeeded":2}},{"batch_worker_outcome":{"items_processed":3,"items_failed":3,"errors":["x"]}},{"success":true,"result":{"batch_worker_outcome":{"items_processed":5}}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(out["total_processed"], 10);
+        assert_eq!(out["total_succeeded"], 2);
+        assert_eq!(out["total_failed"], 3);
+        assert_eq!(out["errors"], serde_json::json!(["x"]));
+    }
+
+    #[test]
+    fn counters_are_strict_and_errors_name_the_path() {
+        for (value, code) in [
+            ("-1", ErrorCode::OutOfRange),
+            ("2.5", ErrorCode::OutOfRange),
+            (r#""7""#, ErrorCode::TypeMismatch),
+        ] {
+            let err = run(&format!(
+                r#"{{"batch_results":{{"w_001":{{"result":{{"items_failed":{value}}}}}}}}}"#
+            ))
+            .unwrap_err();
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (code, "batch_results.w_001.result.items_failed"),
+                "{value}"
+            );
+        }
+        let err = run(
+            r#"{"batch_results":{"a":{"items_processed":18446744073709551615},"b":{"items_processed":1}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::Overflow, "batch_results.b.items_processed")
+        );
+        let err = run(r#"{"batch_results":[{"errors":{"a":1}}]}"#).unwrap_err();
+        assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_results[0].errors"));
+        let err = run(r#"{"batch_results":["done"]}"#).unwrap_err();
+        assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_results[0]"));
+    }
+
+    #[test]
+    fn no_batches_is_all_zeros() {
+        assert_eq!(
+            run_text(r#"{"scenario":"no_batches","batch_results":{"w_000":{"items_processed":9}}}"#),
+            r#"{"total_processed":0,"total_succeeded":0,"total_failed":0,"total_skipped":0,"batch_count":0,"success_rate":0.0,"errors":[],"error_count":0,"worker_count":0,"scenario":"no_batches"}"#
+        );
+        let (out, _) = run(r#"{"scenario":"no_batches","reducers":{"a":"sum","b":"min"}}"#).unwrap();
+        assert_eq!(out["custom"], serde_json::json!({"a": 0, "b": null}));
+    }
+
+    #[test]
+    fn detect_scenario_output_can_be_passed_on() {
+        let (out, _) = run(
+            r#"{"scenario":"with_batches","batchable_step_name":"a","batchable_result":{},"outcome":{},"batch_results":{"w":{"items_processed":1,"items_succeeded":1}},"worker_count":1,"max_errors":5}"#,
+        )
+        .unwrap();
+        assert_eq!(out["success_rate"], serde_json::json!(1.0));
+        let err = run(r#"{"batch_results":[],"bogus":1}"#).unwrap_err();
+        assert_eq!((err.code, err.path.as_str()), (ErrorCode::InvalidValue, "bogus"));
+        let err = run(r#"{"max_errors":5}"#).unwrap_err();
+        assert_eq!((err.code, err.path.as_str()), (ErrorCode::MissingField, "batch_results"));
+        let err = run(r#"{"batch_results":[],"scenario":"some"}"#).unwrap_err();
+        assert_eq!((err.code, err.path.as_str()), (ErrorCode::InvalidValue, "scenario"));
+    }
+
+    mod reducers {
+        use super::*;
+
+        #[test]
+        fn sum_is_exact_for_integers_and_f64_otherwise() {
+            let out = custom(
+                r#"[{"n":170141183460469231731687303715884105000},{"n":100},{"n":null},{}]"#,
+                r#"{"n":"sum"}"#,
+            )
+            .unwrap();
+            assert_eq!(out, r#"{"n":170141183460469231731687303715884105100}"#);
+            let out = custom(r#"[{"n":1},{"n":0.5},{"n":2}]"#, r#"{"n":"sum"}"#).unwrap();
+            assert_eq!(out, r#"{"n":3.5}"#);
+            let err = custom(
+                r#"[{"n":170141183460469231731687303715884105727},{"n":1}]"#,
+                r#"{"n":"sum"}"#,
+            )
+            .unwrap_err();
+            assert_eq!((err.code, err.path.as_str()), (ErrorCode::Overflow, "batch_results[1].n"));
+            let err = custom(r#"[{"n":"1"}]"#, r#"{"n":"sum"}"#).unwrap_err();
+            assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_results[0].n"));
+        }
+
+        #[test]
+        fn min_and_max_compare_numbers_exactly_and_strings_by_bytes() {
+            let out = custom(
+                r#"[{"n":3},{"n":2.5},{"n":9007199254740993},{"n":9007199254740992.0}]"#,
+                r#"{"n":"max","m":"min"}"#,
+            )
+            .unwrap();
+            assert_eq!(out, r#"{"n":9007199254740993,"m":null}"#);
+            let out = custom(r#"[{"n":3},{"n":2.5},{"n":-1e2}]"#, r#"{"n":"min"}"#).unwrap();
+            assert_eq!(out, r#"{"n":-1e2}"#, "the value is kept as written");
+            let out = custom(
+                r#"[{"s":"b"},{"s":"a\u00e9"},{"s":"aa"},{"s":"Z"}]"#,
+                r#"{"s":"min","t":"max"}"#,
+            )
+            .unwrap();
+            assert_eq!(out, r#"{"s":"Z","t":null}"#);
+            let out = custom(r#"[{"s":"b"},{"s":"a\u00e9"},{"s":"aa"}]"#, r#"{"s":"max"}"#).unwrap();
+            assert_eq!(out, r#"{"s":"b"}"#);
+            let err = custom(r#"[{"s":"b"},{"s":1}]"#, r#"{"s":"max"}"#).unwrap_err();
+            assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_results[1].s"));
+            let err = custom(r#"[{"s":true}]"#, r#"{"s":"min"}"#).unwrap_err();
+            assert_eq!(err.code, ErrorCode::TypeMismatch);
+        }
+
+        #[test]
+        fn ties_keep_the_first_value_as_written() {
+            let out = custom(r#"[{"n":1.0},{"n":1},{"n":1e0}]"#, r#"{"n":"max"}"#).unwrap();
+            assert_eq!(out, r#"{"n":1.0}"#);
+        }
+
+        #[test]
+        fn count_concat_and_merge() {
+            let out = custom(
+                r#"[{"c":0,"l":[1,{"a":[]}],"o":{"x":1,"y":2}},{"c":null,"l":[],"o":{"z":3,"x":4}},{"result":{"c":false,"l":["s"],"o":{}}}]"#,
+                r#"{"c":"count","l":"concat","o":"merge","absent_l":"concat","absent_o":"merge","absent_c":"count"}"#,
+            )
+            .unwrap();
+            assert_eq!(
+                out,
+                r#"{"c":2,"l":[1,{"a":[]},"s"],"o":{"x":4,"y":2,"z":3},"absent_l":[],"absent_o":{},"absent_c":0}"#
+            );
+            let err = custom(r#"[{"l":{}}]"#, r#"{"l":"concat"}"#).unwrap_err();
+            assert_eq!(err.code, ErrorCode::TypeMismatch);
+            let err = custom(r#"[{"o":[]}]"#, r#"{"o":"merge"}"#).unwrap_err();
+            assert_eq!(err.code, ErrorCode::TypeMismatch);
+        }
+
+        #[test]
+        fn unknown_reducers_are_invalid_values_at_their_field() {
+            let err = custom("[]", r#"{"amount":"avg"}"#).unwrap_err();
+            assert_eq!((err.code, err.path.as_str()), (ErrorCode::InvalidValue, "reducers.amount"));
+            let err = custom("[]", r#"{"amount":1}"#).unwrap_err();
+            assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "reducers.amount"));
+        }
+    }
+
+    #[test]
+    fn ten_thousand_workers_aggregate_in_one_pass() {
+        let workers: Vec<String> = (0..10_000)
+            .map(|i| {
+                format!(
+                    r#""process_batch_{i:05}":{{"items_processed":100,"items_succeeded":99,"items_failed":1,"items_skipped":0,"errors":[{{"row":{i}}}],"last_cursor":{i}}}"#
+                )
+            })
+            .collect();
+        let text = format!(
+            r#"{{"batch_results":{{{}}},"reducers":{{"last_cursor":"max"}}}}"#,
+            workers.join(",")
+        );
+        let started = std::time::Instant::now();
+        let (out, _) = run(&text).unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(out["total_processed"], 1_000_000);
+        assert_eq!(out["error_count"], 10_000);
+        assert_eq!(out["custom"]["last_cursor"], 9_999);
+        // Generous even for an unoptimised build; a release build takes a few milliseconds.
+        assert!(elapsed.as_secs() < 5, "{elapsed:?}");
+    }
 }

@@ -156,6 +156,8 @@ codes! {
         ConflictingCheckpoints => "conflicting_checkpoints",
         /// A dependency result was null and was skipped.
         NullResult => "null_result",
+        /// A dependency named like a worker that matches no cursor config of the outcome.
+        UnexpectedWorker => "unexpected_worker",
     }
 }
 

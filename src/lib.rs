@@ -21,8 +21,10 @@
 
 #![warn(missing_docs)]
 
+pub mod aggregation;
 pub mod capi;
 pub mod checkpoint;
+pub mod convergence;
 pub mod cursor;
 pub mod cursor_config;
 pub mod error;
@@ -32,6 +34,7 @@ pub mod operations;
 pub mod outcome;
 pub mod partition;
 pub mod path;
+pub mod scenario;
 pub mod validation;
 pub mod worker_context;
 pub mod worker_inputs;

@@ -123,6 +123,21 @@ pub static OPERATIONS: &[Operation] = &[
         "The results a retried step starts with: the checkpoint keys only",
         crate::checkpoint::reset_for_retry
     ),
+    operation!(
+        "detect_scenario",
+        "Find the batchable outcome and the worker results among a convergence step's dependencies",
+        crate::scenario::detect_scenario
+    ),
+    operation!(
+        "aggregate",
+        "Aggregate worker results: totals, success rate, capped errors, custom reducers",
+        crate::aggregation::aggregate
+    ),
+    operation!(
+        "converge",
+        "Detect, aggregate, apply the failure strategy and check the coverage of the key space",
+        crate::convergence::converge
+    ),
 ];
 
 /// The operation called `name`.
