@@ -33,7 +33,7 @@
 
 use std::borrow::Cow;
 use std::cmp::Ordering;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -126,7 +126,9 @@ impl<'de> Deserialize<'de> for Reducers {
         impl<'de> Visitor<'de> for V {
             type Value = Reducers;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str(r#"an object {field: "sum" | "min" | "max" | "count" | "concat" | "merge"}"#)
+                f.write_str(
+                    r#"an object {field: "sum" | "min" | "max" | "count" | "concat" | "merge"}"#,
+                )
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reducers, A::Error> {
                 let mut out: Vec<(String, Reducer)> = Vec::new();
@@ -162,27 +164,37 @@ impl Default for AggregationOptions {
     }
 }
 
-impl AggregationOptions {
-    /// Reads `max_errors` or `reducers` for a request visitor; false for any other key.
+/// Reads the aggregation keys of a request (`aggregate`'s or `converge`'s), each at most once.
+#[derive(Default)]
+pub(crate) struct OptionsReader {
+    max_errors: Option<u32>,
+    reducers: Option<Reducers>,
+}
+
+impl OptionsReader {
+    /// Reads the value of `key` if it is `max_errors` or `reducers`; false for any other key.
     pub(crate) fn read_key<'de, A: MapAccess<'de>>(
         &mut self,
         key: &str,
         map: &mut A,
-        seen: &mut (Option<()>, Option<()>),
     ) -> Result<bool, A::Error> {
         match key {
             "max_errors" => {
-                set_once(&mut seen.0, key, ())?;
                 let U32(max) = map.next_value()?;
-                self.max_errors = max;
+                set_once(&mut self.max_errors, key, max)?;
             }
-            "reducers" => {
-                set_once(&mut seen.1, key, ())?;
-                self.reducers = Some(map.next_value()?);
-            }
+            "reducers" => set_once(&mut self.reducers, key, map.next_value()?)?,
             _ => return Ok(false),
         }
         Ok(true)
+    }
+
+    /// The options read, with the defaults for the keys that were absent.
+    pub(crate) fn finish(self) -> AggregationOptions {
+        AggregationOptions {
+            max_errors: self.max_errors.unwrap_or(DEFAULT_MAX_ERRORS),
+            reducers: self.reducers,
+        }
     }
 }
 
@@ -581,6 +593,16 @@ impl<'a> Fold<'a> {
                     return Err(type_mismatch(at, "an object to merge", value));
                 }
                 let pairs = object_pairs(value, at)?;
+                // Later workers overwrite; one object naming a key twice is an error, as
+                // everywhere else.
+                let mut own = HashSet::with_capacity(pairs.len());
+                if let Some((key, _)) = pairs.iter().find(|(key, _)| !own.insert(key.as_ref())) {
+                    return Err(Error::at(
+                        ErrorCode::InvalidValue,
+                        &at.key(key),
+                        format!("expected each key once, found `{key}` twice"),
+                    ));
+                }
                 for (key, v) in pairs {
                     match index.get(&key) {
                         Some(&i) => entries[i].1 = v,
@@ -607,7 +629,8 @@ impl<'a> Fold<'a> {
             },
             Fold::Count(n) => RawJson::from_serialize(&n),
             Fold::Concat(parts) => {
-                let mut text = String::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 2);
+                let mut text =
+                    String::with_capacity(parts.iter().map(|p| p.len() + 1).sum::<usize>() + 2);
                 text.push('[');
                 text.push_str(&parts.join(","));
                 text.push(']');
@@ -645,7 +668,10 @@ fn add_numbers(total: Number, value: Number, at: &JsonPath) -> Result<Number> {
 }
 
 /// The keys and values of an object, borrowed from its text.
-fn object_pairs<'a>(value: &'a RawValue, at: &JsonPath) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>> {
+fn object_pairs<'a>(
+    value: &'a RawValue,
+    at: &JsonPath,
+) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>> {
     struct V;
     impl<'de> Visitor<'de> for V {
         type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
@@ -661,8 +687,13 @@ fn object_pairs<'a>(value: &'a RawValue, at: &JsonPath) -> Result<Vec<(Cow<'a, s
         }
     }
     let mut de = serde_json::Deserializer::from_str(value.get());
-    de.deserialize_map(V)
-        .map_err(|e| Error::at(ErrorCode::Internal, at, format!("re-reading an object: {e}")))
+    de.deserialize_map(V).map_err(|e| {
+        Error::at(
+            ErrorCode::Internal,
+            at,
+            format!("re-reading an object: {e}"),
+        )
+    })
 }
 
 // ------------------------------------------------------------------------------------------
@@ -729,19 +760,24 @@ impl<'de> Deserialize<'de> for AggregateRequest {
         impl<'de> Visitor<'de> for V {
             type Value = AggregateRequest;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an aggregation request {batch_results, scenario, max_errors, reducers}")
+                f.write_str(
+                    "an aggregation request {batch_results, scenario, max_errors, reducers}",
+                )
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<AggregateRequest, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<AggregateRequest, A::Error> {
                 let mut out = AggregateRequest::default();
                 let mut results = None;
                 let mut scenario = None;
-                let mut options_seen = (None, None);
+                let mut options = OptionsReader::default();
                 let mut passed: Vec<Cow<'de, str>> = Vec::new();
                 while let Some(Key(key)) = map.next_key::<Key>()? {
                     match &*key {
                         "batch_results" => set_once(&mut results, &key, map.next_value()?)?,
                         "scenario" => set_once(&mut scenario, &key, map.next_value()?)?,
-                        other if out.options.read_key(other, &mut map, &mut options_seen)? => {}
+                        other if options.read_key(other, &mut map)? => {}
                         other if PASSED_THROUGH.contains(&other) => {
                             if passed.contains(&key) {
                                 return Err(duplicate_key(&key));
@@ -756,6 +792,7 @@ impl<'de> Deserialize<'de> for AggregateRequest {
                         }
                     }
                 }
+                out.options = options.finish();
                 out.batch_results = results;
                 out.scenario = scenario.unwrap_or_default();
                 if out.batch_results.is_none() && out.scenario == ScenarioKind::WithBatches {
@@ -809,8 +846,9 @@ mod tests {
 
     /// The exact text of `custom` (a `Value` would round big integers).
     fn custom(results: &str, reducers: &str) -> Result<String> {
-        let request: AggregateRequest =
-            from_json(&format!(r#"{{"batch_results":{results},"reducers":{reducers}}}"#))?;
+        let request: AggregateRequest = from_json(&format!(
+            r#"{{"batch_results":{results},"reducers":{reducers}}}"#
+        ))?;
         let out = aggregate(request, &mut vec![])?;
         Ok(serde_json::to_string(&Pairs(out.custom.as_deref().unwrap())).unwrap())
     }
@@ -843,7 +881,9 @@ mod tests {
     fn errors_are_capped_but_all_counted() {
         let workers: Vec<String> = (0..3)
             .map(|w| {
-                let errors: Vec<String> = (0..50).map(|e| format!(r#"{{"id":{}}}"#, w * 50 + e)).collect();
+                let errors: Vec<String> = (0..50)
+                    .map(|e| format!(r#"{{"id":{}}}"#, w * 50 + e))
+                    .collect();
                 format!(r#"{{"errors":[{}]}}"#, errors.join(","))
             })
             .collect();
@@ -854,8 +894,11 @@ mod tests {
         assert_eq!(errors[99]["id"], 99);
         assert_eq!(out["error_count"], 150);
 
-        let (out, _) =
-            run(&format!(r#"{{"batch_results":[{}],"max_errors":0}}"#, workers.join(","))).unwrap();
+        let (out, _) = run(&format!(
+            r#"{{"batch_results":[{}],"max_errors":0}}"#,
+            workers.join(",")
+        ))
+        .unwrap();
         assert_eq!(out["errors"], serde_json::json!([]));
         assert_eq!(out["error_count"], 150);
     }
@@ -898,18 +941,27 @@ mod tests {
             (ErrorCode::Overflow, "batch_results.b.items_processed")
         );
         let err = run(r#"{"batch_results":[{"errors":{"a":1}}]}"#).unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_results[0].errors"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::TypeMismatch, "batch_results[0].errors")
+        );
         let err = run(r#"{"batch_results":["done"]}"#).unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_results[0]"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::TypeMismatch, "batch_results[0]")
+        );
     }
 
     #[test]
     fn no_batches_is_all_zeros() {
         assert_eq!(
-            run_text(r#"{"scenario":"no_batches","batch_results":{"w_000":{"items_processed":9}}}"#),
+            run_text(
+                r#"{"scenario":"no_batches","batch_results":{"w_000":{"items_processed":9}}}"#
+            ),
             r#"{"total_processed":0,"total_succeeded":0,"total_failed":0,"total_skipped":0,"batch_count":0,"success_rate":0.0,"errors":[],"error_count":0,"worker_count":0,"scenario":"no_batches"}"#
         );
-        let (out, _) = run(r#"{"scenario":"no_batches","reducers":{"a":"sum","b":"min"}}"#).unwrap();
+        let (out, _) =
+            run(r#"{"scenario":"no_batches","reducers":{"a":"sum","b":"min"}}"#).unwrap();
         assert_eq!(out["custom"], serde_json::json!({"a": 0, "b": null}));
     }
 
@@ -921,11 +973,20 @@ mod tests {
         .unwrap();
         assert_eq!(out["success_rate"], serde_json::json!(1.0));
         let err = run(r#"{"batch_results":[],"bogus":1}"#).unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::InvalidValue, "bogus"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::InvalidValue, "bogus")
+        );
         let err = run(r#"{"max_errors":5}"#).unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::MissingField, "batch_results"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::MissingField, "batch_results")
+        );
         let err = run(r#"{"batch_results":[],"scenario":"some"}"#).unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::InvalidValue, "scenario"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::InvalidValue, "scenario")
+        );
     }
 
     mod reducers {
@@ -946,9 +1007,15 @@ mod tests {
                 r#"{"n":"sum"}"#,
             )
             .unwrap_err();
-            assert_eq!((err.code, err.path.as_str()), (ErrorCode::Overflow, "batch_results[1].n"));
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::Overflow, "batch_results[1].n")
+            );
             let err = custom(r#"[{"n":"1"}]"#, r#"{"n":"sum"}"#).unwrap_err();
-            assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_results[0].n"));
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::TypeMismatch, "batch_results[0].n")
+            );
         }
 
         #[test]
@@ -967,10 +1034,17 @@ mod tests {
             )
             .unwrap();
             assert_eq!(out, r#"{"s":"Z","t":null}"#);
-            let out = custom(r#"[{"s":"b"},{"s":"a\u00e9"},{"s":"aa"}]"#, r#"{"s":"max"}"#).unwrap();
+            let out = custom(
+                r#"[{"s":"b"},{"s":"a\u00e9"},{"s":"aa"}]"#,
+                r#"{"s":"max"}"#,
+            )
+            .unwrap();
             assert_eq!(out, r#"{"s":"b"}"#);
             let err = custom(r#"[{"s":"b"},{"s":1}]"#, r#"{"s":"max"}"#).unwrap_err();
-            assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_results[1].s"));
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::TypeMismatch, "batch_results[1].s")
+            );
             let err = custom(r#"[{"s":true}]"#, r#"{"s":"min"}"#).unwrap_err();
             assert_eq!(err.code, ErrorCode::TypeMismatch);
         }
@@ -996,14 +1070,25 @@ mod tests {
             assert_eq!(err.code, ErrorCode::TypeMismatch);
             let err = custom(r#"[{"o":[]}]"#, r#"{"o":"merge"}"#).unwrap_err();
             assert_eq!(err.code, ErrorCode::TypeMismatch);
+            let err = custom(r#"[{"o":{"x":1,"x":2}}]"#, r#"{"o":"merge"}"#).unwrap_err();
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::InvalidValue, "batch_results[0].o.x")
+            );
         }
 
         #[test]
         fn unknown_reducers_are_invalid_values_at_their_field() {
             let err = custom("[]", r#"{"amount":"avg"}"#).unwrap_err();
-            assert_eq!((err.code, err.path.as_str()), (ErrorCode::InvalidValue, "reducers.amount"));
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::InvalidValue, "reducers.amount")
+            );
             let err = custom("[]", r#"{"amount":1}"#).unwrap_err();
-            assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "reducers.amount"));
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::TypeMismatch, "reducers.amount")
+            );
         }
     }
 
@@ -1020,13 +1105,9 @@ mod tests {
             r#"{{"batch_results":{{{}}},"reducers":{{"last_cursor":"max"}}}}"#,
             workers.join(",")
         );
-        let started = std::time::Instant::now();
         let (out, _) = run(&text).unwrap();
-        let elapsed = started.elapsed();
         assert_eq!(out["total_processed"], 1_000_000);
         assert_eq!(out["error_count"], 10_000);
         assert_eq!(out["custom"]["last_cursor"], 9_999);
-        // Generous even for an unoptimised build; a release build takes a few milliseconds.
-        assert!(elapsed.as_secs() < 5, "{elapsed:?}");
     }
 }

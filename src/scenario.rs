@@ -223,7 +223,10 @@ pub(crate) fn read_result<'a, 's>(
             return Err(Error::at(
                 ErrorCode::TypeMismatch,
                 &at,
-                format!("expected a step result object or null, found {}", describe(text)),
+                format!(
+                    "expected a step result object or null, found {}",
+                    describe(text)
+                ),
             ))
         }
     }
@@ -255,9 +258,13 @@ fn scan_fields<'a, 's>(
     shape: &'s ResultShape<'s>,
 ) -> Result<ResultFields<'a, 's>> {
     let mut de = serde_json::Deserializer::from_str(raw.get());
-    let scanned = FieldScan { shape }
-        .deserialize(&mut de)
-        .map_err(|e| Error::at(ErrorCode::Internal, &path, format!("re-reading a result: {e}")))?;
+    let scanned = FieldScan { shape }.deserialize(&mut de).map_err(|e| {
+        Error::at(
+            ErrorCode::Internal,
+            &path,
+            format!("re-reading a result: {e}"),
+        )
+    })?;
     if let Some(key) = scanned.duplicate {
         return Err(Error::at(
             ErrorCode::InvalidValue,
@@ -463,7 +470,9 @@ impl<'de> Deserialize<'de> for ScenarioRequest {
         impl<'de> Visitor<'de> for V {
             type Value = ScenarioRequest;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a scenario request {dependency_results, batchable_step_name, worker_prefix}")
+                f.write_str(
+                    "a scenario request {dependency_results, batchable_step_name, worker_prefix}",
+                )
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut results = None;
@@ -620,7 +629,11 @@ mod tests {
             (err.code, err.path.as_str()),
             (ErrorCode::MissingBatchableStep, "dependency_results")
         );
-        assert!(err.message.contains(r#""process_batch_001", "other""#), "{}", err.message);
+        assert!(
+            err.message.contains(r#""process_batch_001", "other""#),
+            "{}",
+            err.message
+        );
     }
 
     #[test]
@@ -695,31 +708,52 @@ mod tests {
             r#"{"dependency_results":{},"batchable_step_name":"a","worker_prefix":"w","extra":1}"#,
         )
         .unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::InvalidValue, "extra"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::InvalidValue, "extra")
+        );
     }
 
     mod reading_results {
         use super::*;
 
-        fn read(text: &str, fields: &[&str], wrappers: &'static [&'static str]) -> Result<Option<(String, Vec<Option<String>>)>> {
+        fn read(
+            text: &str,
+            fields: &[&str],
+            wrappers: &'static [&'static str],
+        ) -> Result<Option<(String, Vec<Option<String>>)>> {
             let raw: RawJson = from_json(text).unwrap();
             let shape = ResultShape::new(fields.iter().copied(), wrappers);
             let read = read_result(&raw.0, JsonPath::root().key("r"), &shape)?;
             Ok(read.map(|f| {
-                let values = fields.iter().map(|n| f.get(n).map(|v| v.get().to_owned())).collect();
+                let values = fields
+                    .iter()
+                    .map(|n| f.get(n).map(|v| v.get().to_owned()))
+                    .collect();
                 (f.path.to_string(), values)
             }))
         }
 
         #[test]
         fn unwraps_result_only_when_the_top_level_has_none_of_the_fields() {
-            let (path, values) = read(r#"{"result":{"a":1}}"#, &["a"], STEP_WRAPPERS).unwrap().unwrap();
-            assert_eq!((path.as_str(), values), ("r.result", vec![Some("1".to_owned())]));
-            let (path, values) = read(r#"{"a":2,"result":{"a":1}}"#, &["a"], STEP_WRAPPERS).unwrap().unwrap();
+            let (path, values) = read(r#"{"result":{"a":1}}"#, &["a"], STEP_WRAPPERS)
+                .unwrap()
+                .unwrap();
+            assert_eq!(
+                (path.as_str(), values),
+                ("r.result", vec![Some("1".to_owned())])
+            );
+            let (path, values) = read(r#"{"a":2,"result":{"a":1}}"#, &["a"], STEP_WRAPPERS)
+                .unwrap()
+                .unwrap();
             assert_eq!((path.as_str(), values), ("r", vec![Some("2".to_owned())]));
-            let (path, _) = read(r#"{"a":null,"result":{"a":1}}"#, &["a"], STEP_WRAPPERS).unwrap().unwrap();
+            let (path, _) = read(r#"{"a":null,"result":{"a":1}}"#, &["a"], STEP_WRAPPERS)
+                .unwrap()
+                .unwrap();
             assert_eq!(path, "r.result", "a null field counts as absent");
-            let (path, _) = read(r#"{"result":[1]}"#, &["a"], STEP_WRAPPERS).unwrap().unwrap();
+            let (path, _) = read(r#"{"result":[1]}"#, &["a"], STEP_WRAPPERS)
+                .unwrap()
+                .unwrap();
             assert_eq!(path, "r", "only an object is unwrapped");
         }
 
@@ -736,8 +770,9 @@ mod tests {
                 (path.as_str(), values),
                 ("r.result.batch_worker_outcome", vec![Some("3".to_owned())])
             );
-            let (path, values) =
-                read(r#"{"result":{"result":{"a":1}}}"#, &["a"], WORKER_WRAPPERS).unwrap().unwrap();
+            let (path, values) = read(r#"{"result":{"result":{"a":1}}}"#, &["a"], WORKER_WRAPPERS)
+                .unwrap()
+                .unwrap();
             assert_eq!((path.as_str(), values), ("r.result", vec![None]));
         }
 
@@ -745,9 +780,15 @@ mod tests {
         fn null_is_none_and_other_types_are_errors() {
             assert!(read("null", &["a"], STEP_WRAPPERS).unwrap().is_none());
             let err = read("7", &["a"], STEP_WRAPPERS).unwrap_err();
-            assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "r"));
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::TypeMismatch, "r")
+            );
             let err = read(r#"{"a":1,"a":2}"#, &["a"], STEP_WRAPPERS).unwrap_err();
-            assert_eq!((err.code, err.path.as_str()), (ErrorCode::InvalidValue, "r.a"));
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::InvalidValue, "r.a")
+            );
         }
     }
 }

@@ -1,0 +1,1205 @@
+//! Convergence (CONTRACT §7): detect the scenario, aggregate the workers, apply the failure
+//! strategy and check that the finished workers covered the key space.
+//!
+//! **Which workers failed.** The expected workers are the outcome's cursor configs, named
+//! `{worker_template_name}_{batch_id}`. A worker failed when its result is absent ("no
+//! result") or `null`, or when, read with the unwrapping rule of [`crate::scenario`], it says
+//! `"success": false` or `"status": "failed"` / `"error"`. Items that failed inside a worker
+//! (`items_failed > 0`) do not fail the worker: the worker ran its range to the end, and those
+//! items show in the totals and in `success_rate`. A dependency named with the worker prefix
+//! that matches no cursor config is aggregated (it is a worker by §7's rule), reported with an
+//! `unexpected_worker` warning, and listed among the failed batches, without a range, if it
+//! failed.
+//!
+//! **Failure strategies.**
+//! - `fail_fast`: `failed` when any worker failed;
+//! - `continue_on_failure` (the default): `succeeded` unless a tolerance is exceeded:
+//!   more failed workers than `max_failed_workers`, or a larger share of the workers than
+//!   `max_failure_percentage` (0..=100). The workers counted are the expected ones (absent ones
+//!   included) plus any unexpected ones. Both tolerances are optional; without them, failures
+//!   are reported and tolerated. They mean nothing to the other strategies (warning
+//!   `ignored_field`);
+//! - `isolate`: `succeeded`; the failed batches, with their ranges, are listed for a re-run.
+//!
+//! `failed_batches` is listed under every strategy; `reason` says why the status is what it is,
+//! and is `null` when no worker failed.
+//!
+//! **Coverage.** For ranges of an ordered kind (integer, UUID, timestamp) the ranges of the
+//! workers that finished (did not fail) are compared with the outcome's whole span, from its
+//! first start to its last end: `gaps` are the key intervals no finished range covers, with
+//! the configs' own cursor values as bounds, and `overlaps` the pairs of finished ranges that
+//! share keys. `complete` is true when there are no gaps, no overlaps and no failed workers.
+//! Strings, composite and tuple keys have no order the core knows: their coverage is
+//! `{"checked": false, "reason": ..., "missing_batch_ids": [...]}`, as it is when
+//! `check_coverage` is false. `no_batches` is trivially complete. Warnings about the ranges
+//! themselves (`zero_length_range`, gaps between configs) were given when the outcome was
+//! expanded and are not repeated.
+//!
+//! Input:
+//! ```json
+//! {"dependency_results": {...}, "batchable_step_name": "analyze", "worker_prefix": "process_batch_",
+//!  "failure_strategy": "continue_on_failure", "max_failed_workers": 2, "max_failure_percentage": 10,
+//!  "max_errors": 100, "reducers": {"amount": "sum"}, "check_coverage": true}
+//! ```
+//! Output: `{status, scenario, failure_strategy, reason, aggregation, failed_batches: [{name,
+//! batch_id, start_cursor, end_cursor, reason}], coverage}`.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use serde::de::{self, Deserializer, MapAccess, Visitor};
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+
+use crate::aggregation::{self, Aggregation, AggregationOptions, OptionsReader};
+use crate::cursor::{Cursor, CursorKind, OrderedKey};
+use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
+use crate::input::{coded, missing, set_once, unknown_key, Key, NonEmpty, RawJson, U32};
+use crate::outcome::{BatchProcessingOutcome, CreateBatches};
+use crate::path::JsonPath;
+use crate::scenario::{
+    detect, read_result, type_mismatch, DependencyResults, ResultShape, ScenarioKind,
+    WORKER_WRAPPERS,
+};
+use crate::validation::{self, RangeInfo};
+use crate::worker_inputs::{FailureStrategy, FailureStrategyInput};
+
+/// The input of `converge`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ConvergenceRequest {
+    /// The results of the steps the convergence step depends on.
+    pub dependency_results: DependencyResults,
+    /// The step that produced the outcome.
+    pub batchable_step_name: String,
+    /// Workers are the dependencies whose names start with this.
+    pub worker_prefix: String,
+    /// Default `continue_on_failure`.
+    pub failure_strategy: Option<FailureStrategyInput>,
+    /// `continue_on_failure` fails when more workers than this failed.
+    pub max_failed_workers: Option<u32>,
+    /// `continue_on_failure` fails when a larger percentage (0..=100) of the expected workers
+    /// failed.
+    pub max_failure_percentage: Option<f64>,
+    /// `max_errors` and `reducers` of the aggregation.
+    pub aggregation: AggregationOptions,
+    /// Whether to check the coverage of the key space (default true).
+    pub check_coverage: bool,
+}
+
+/// What convergence concluded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConvergenceStatus {
+    /// The convergence step succeeds.
+    Succeeded,
+    /// The convergence step fails.
+    Failed,
+}
+
+impl ConvergenceStatus {
+    /// The wire spelling.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ConvergenceStatus::Succeeded => "succeeded",
+            ConvergenceStatus::Failed => "failed",
+        }
+    }
+}
+
+impl Serialize for ConvergenceStatus {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
+    }
+}
+
+/// A worker that failed, with its range so that it can be run again.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FailedBatch {
+    /// The worker step's name.
+    pub name: String,
+    /// Its batch id; `None` for a worker that matches no cursor config.
+    pub batch_id: Option<String>,
+    /// Start of its range, as the outcome gave it.
+    pub start_cursor: Option<Cursor>,
+    /// End of its range, as the outcome gave it.
+    pub end_cursor: Option<Cursor>,
+    /// Why it counts as failed: "no result", "null result", "success is false", ...
+    pub reason: String,
+}
+
+impl Serialize for FailedBatch {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(5))?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("batch_id", &self.batch_id)?;
+        map.serialize_entry("start_cursor", &self.start_cursor)?;
+        map.serialize_entry("end_cursor", &self.end_cursor)?;
+        map.serialize_entry("reason", &self.reason)?;
+        map.end()
+    }
+}
+
+/// Keys between `start_cursor` (inclusive) and `end_cursor` (exclusive) that no finished
+/// worker covered.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Gap {
+    /// First uncovered key, a cursor of the outcome.
+    pub start_cursor: Cursor,
+    /// End of the uncovered keys, a cursor of the outcome.
+    pub end_cursor: Cursor,
+}
+
+impl Serialize for Gap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(2))?;
+        map.serialize_entry("start_cursor", &self.start_cursor)?;
+        map.serialize_entry("end_cursor", &self.end_cursor)?;
+        map.end()
+    }
+}
+
+/// Two finished ranges that share keys; the one that starts first comes first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Overlap {
+    /// The two batch ids.
+    pub batch_ids: [String; 2],
+}
+
+impl Serialize for Overlap {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry("batch_ids", &self.batch_ids)?;
+        map.end()
+    }
+}
+
+/// Whether the finished workers covered the key space.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Coverage {
+    /// Ordered ranges: `{"checked": true, complete, gaps, overlaps}`.
+    Checked {
+        /// No gaps, no overlaps, no failed workers.
+        complete: bool,
+        /// Uncovered key intervals, in key order.
+        gaps: Vec<Gap>,
+        /// Pairs of finished ranges sharing keys.
+        overlaps: Vec<Overlap>,
+    },
+    /// `{"checked": false, reason, missing_batch_ids}`: unordered ranges, or not asked for.
+    NotChecked {
+        /// Why coverage was not checked.
+        reason: String,
+        /// The batch ids of the expected workers that failed, in outcome order.
+        missing_batch_ids: Vec<String>,
+    },
+}
+
+impl Serialize for Coverage {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Coverage::Checked {
+                complete,
+                gaps,
+                overlaps,
+            } => {
+                let mut map = serializer.serialize_map(Some(4))?;
+                map.serialize_entry("checked", &true)?;
+                map.serialize_entry("complete", complete)?;
+                map.serialize_entry("gaps", gaps)?;
+                map.serialize_entry("overlaps", overlaps)?;
+                map.end()
+            }
+            Coverage::NotChecked {
+                reason,
+                missing_batch_ids,
+            } => {
+                let mut map = serializer.serialize_map(Some(3))?;
+                map.serialize_entry("checked", &false)?;
+                map.serialize_entry("reason", reason)?;
+                map.serialize_entry("missing_batch_ids", missing_batch_ids)?;
+                map.end()
+            }
+        }
+    }
+}
+
+/// The output of `converge`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Convergence {
+    /// `succeeded` or `failed`.
+    pub status: ConvergenceStatus,
+    /// The scenario detected.
+    pub scenario: ScenarioKind,
+    /// The strategy applied.
+    pub failure_strategy: FailureStrategy,
+    /// Why the status is what it is; `None` when no worker failed.
+    pub reason: Option<String>,
+    /// The aggregated worker results.
+    pub aggregation: Aggregation,
+    /// Every failed worker, expected ones in outcome order first.
+    pub failed_batches: Vec<FailedBatch>,
+    /// Whether the finished workers covered the key space.
+    pub coverage: Coverage,
+}
+
+impl Serialize for Convergence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(7))?;
+        map.serialize_entry("status", &self.status)?;
+        map.serialize_entry("scenario", &self.scenario)?;
+        map.serialize_entry("failure_strategy", &self.failure_strategy)?;
+        map.serialize_entry("reason", &self.reason)?;
+        map.serialize_entry("aggregation", &self.aggregation)?;
+        map.serialize_entry("failed_batches", &self.failed_batches)?;
+        map.serialize_entry("coverage", &self.coverage)?;
+        map.end()
+    }
+}
+
+/// `converge`: input a [`ConvergenceRequest`]; output the [`Convergence`].
+pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Result<Convergence> {
+    let root = JsonPath::root();
+    let results_at = root.key("dependency_results");
+    let detection = detect(
+        &request.dependency_results,
+        &request.batchable_step_name,
+        &request.worker_prefix,
+        &results_at,
+        warnings,
+    )?;
+    let strategy = match &request.failure_strategy {
+        Some(given) => {
+            given.warn(&root.key("failure_strategy"), warnings);
+            given.strategy
+        }
+        None => FailureStrategy::default(),
+    };
+    if strategy != FailureStrategy::ContinueOnFailure {
+        for (key, given) in [
+            ("max_failed_workers", request.max_failed_workers.is_some()),
+            (
+                "max_failure_percentage",
+                request.max_failure_percentage.is_some(),
+            ),
+        ] {
+            if given {
+                warnings.push(Warning::at(
+                    WarningCode::IgnoredField,
+                    &root.key(key),
+                    format!("{key} applies to continue_on_failure only; ignored with {strategy}"),
+                ));
+            }
+        }
+    }
+
+    let entries = &request.dependency_results.0;
+    let create = match &detection.outcome {
+        BatchProcessingOutcome::CreateBatches(create) => create,
+        BatchProcessingOutcome::NoBatches(_) => {
+            let coverage = if request.check_coverage {
+                Coverage::Checked {
+                    complete: true,
+                    gaps: Vec::new(),
+                    overlaps: Vec::new(),
+                }
+            } else {
+                not_requested(Vec::new())
+            };
+            return Ok(Convergence {
+                status: ConvergenceStatus::Succeeded,
+                scenario: ScenarioKind::NoBatches,
+                failure_strategy: strategy,
+                reason: None,
+                aggregation: aggregation::no_batches(&request.aggregation),
+                failed_batches: Vec::new(),
+                coverage,
+            });
+        }
+    };
+
+    if create.cursor_configs.is_empty() {
+        return Err(Error::at(
+            ErrorCode::NoCursorConfigs,
+            &detection.outcome_path.key("cursor_configs"),
+            "expected at least one cursor config, found none (no expected workers to converge; use {\"type\":\"no_batches\"} for zero batches)",
+        ));
+    }
+
+    let aggregation = aggregation::aggregate_results(
+        detection.workers.iter().map(|&i| {
+            let (name, raw) = &entries[i];
+            (results_at.key(name), raw)
+        }),
+        &request.aggregation,
+        warnings,
+    )?;
+
+    let expected: Vec<String> = create
+        .cursor_configs
+        .iter()
+        .map(|c| format!("{}_{}", create.worker_template_name, c.batch_id))
+        .collect();
+    if let Some(name) = expected
+        .iter()
+        .find(|n| !n.starts_with(&request.worker_prefix))
+    {
+        return Err(Error::at(
+            ErrorCode::InvalidValue,
+            &root.key("worker_prefix"),
+            format!(
+                "expected a prefix of every worker name of the outcome, found {:?}, which does not start {name:?}",
+                request.worker_prefix
+            ),
+        ));
+    }
+
+    let workers: HashMap<&str, usize> = detection
+        .workers
+        .iter()
+        .map(|&i| (entries[i].0.as_str(), i))
+        .collect();
+    let shape = ResultShape::new(["success", "status"], WORKER_WRAPPERS);
+    let mut finished = Vec::with_capacity(expected.len());
+    let mut failed_batches = Vec::new();
+    for (config, name) in create.cursor_configs.iter().zip(&expected) {
+        let failure = match workers.get(name.as_str()) {
+            None => Some("no result".to_owned()),
+            Some(&i) => worker_failure(&entries[i].1, results_at.key(name), &shape)?,
+        };
+        finished.push(failure.is_none());
+        if let Some(reason) = failure {
+            failed_batches.push(FailedBatch {
+                name: name.clone(),
+                batch_id: Some(config.batch_id.clone()),
+                start_cursor: Some(config.start_cursor.clone()),
+                end_cursor: Some(config.end_cursor.clone()),
+                reason,
+            });
+        }
+    }
+    let expected_names: HashSet<&str> = expected.iter().map(String::as_str).collect();
+    let mut unexpected = 0;
+    for &i in &detection.workers {
+        let (name, raw) = &entries[i];
+        if expected_names.contains(name.as_str()) {
+            continue;
+        }
+        unexpected += 1;
+        let at = results_at.key(name);
+        warnings.push(Warning::at(
+            WarningCode::UnexpectedWorker,
+            &at,
+            format!(
+                "{name:?} starts with the worker prefix but matches no cursor config of the outcome; aggregated, with no range"
+            ),
+        ));
+        if let Some(reason) = worker_failure(raw, at, &shape)? {
+            failed_batches.push(FailedBatch {
+                name: name.clone(),
+                batch_id: None,
+                start_cursor: None,
+                end_cursor: None,
+                reason,
+            });
+        }
+    }
+
+    let (status, reason) = decide(
+        &request,
+        strategy,
+        &failed_batches,
+        expected.len() + unexpected,
+    );
+    let coverage = if request.check_coverage {
+        check_coverage(create, &finished, &failed_batches, &detection.outcome_path)?
+    } else {
+        not_requested(missing_batch_ids(create, &finished))
+    };
+    Ok(Convergence {
+        status,
+        scenario: ScenarioKind::WithBatches,
+        failure_strategy: strategy,
+        reason,
+        aggregation,
+        failed_batches,
+        coverage,
+    })
+}
+
+/// Why a worker's result counts as failed, if it does.
+fn worker_failure(raw: &RawJson, at: JsonPath, shape: &ResultShape) -> Result<Option<String>> {
+    let Some(fields) = read_result(&raw.0, at, shape)? else {
+        return Ok(Some("null result".to_owned()));
+    };
+    if let Some(success) = fields.get("success") {
+        match success.get() {
+            "false" => return Ok(Some("success is false".to_owned())),
+            "true" => {}
+            _ => {
+                return Err(type_mismatch(
+                    &fields.path.key("success"),
+                    "a boolean",
+                    success,
+                ));
+            }
+        }
+    }
+    if let Some(status) = fields.get("status") {
+        let status_at = fields.path.key("status");
+        let text: String = if status.get().starts_with('"') {
+            serde_json::from_str(status.get())
+                .map_err(|e| Error::at(ErrorCode::Internal, &status_at, e.to_string()))?
+        } else {
+            return Err(type_mismatch(&status_at, "a string", status));
+        };
+        if text == "failed" || text == "error" {
+            return Ok(Some(format!("status is {text:?}")));
+        }
+    }
+    Ok(None)
+}
+
+/// The status and its reason under `strategy`; `workers` counts the expected workers and any
+/// unexpected ones.
+fn decide(
+    request: &ConvergenceRequest,
+    strategy: FailureStrategy,
+    failed: &[FailedBatch],
+    workers: usize,
+) -> (ConvergenceStatus, Option<String>) {
+    use ConvergenceStatus::{Failed, Succeeded};
+    if failed.is_empty() {
+        return (Succeeded, None);
+    }
+    let count = failed.len();
+    let summary = format!(
+        "{count} of {workers} workers failed ({})",
+        name_list(failed.iter().map(|f| f.name.as_str()))
+    );
+    match strategy {
+        FailureStrategy::FailFast => (Failed, Some(format!("fail_fast: {summary}"))),
+        FailureStrategy::Isolate => (
+            Succeeded,
+            Some(format!(
+                "isolate: {summary}; listed in failed_batches for a re-run"
+            )),
+        ),
+        FailureStrategy::ContinueOnFailure => {
+            let mut exceeded = Vec::new();
+            if let Some(max) = request.max_failed_workers {
+                if count as u64 > u64::from(max) {
+                    exceeded.push(format!("more than max_failed_workers {max}"));
+                }
+            }
+            if let Some(max) = request.max_failure_percentage {
+                // Compared without dividing: count / workers * 100 > max.
+                if count as f64 * 100.0 > max * workers as f64 {
+                    let share = count as f64 * 100.0 / workers as f64;
+                    exceeded.push(format!(
+                        "{}% of the workers, more than max_failure_percentage {max}",
+                        short_decimal(share)
+                    ));
+                }
+            }
+            if exceeded.is_empty() {
+                (
+                    Succeeded,
+                    Some(format!("continue_on_failure: {summary}, within tolerance")),
+                )
+            } else {
+                (
+                    Failed,
+                    Some(format!(
+                        "continue_on_failure: {summary}: {}",
+                        exceeded.join("; ")
+                    )),
+                )
+            }
+        }
+    }
+}
+
+/// At most four decimals, without trailing zeros: `33.3333`, `50`.
+fn short_decimal(value: f64) -> String {
+    let text = format!("{value:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+}
+
+/// `"a", "b", "c"` (at most 10 names, then "and N more").
+fn name_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
+    const SHOWN: usize = 10;
+    let total = names.len();
+    let shown: Vec<String> = names.take(SHOWN).map(|n| format!("{n:?}")).collect();
+    if total > SHOWN {
+        format!("{} and {} more", shown.join(", "), total - SHOWN)
+    } else {
+        shown.join(", ")
+    }
+}
+
+fn missing_batch_ids(create: &CreateBatches, finished: &[bool]) -> Vec<String> {
+    create
+        .cursor_configs
+        .iter()
+        .zip(finished)
+        .filter(|(_, done)| !**done)
+        .map(|(c, _)| c.batch_id.clone())
+        .collect()
+}
+
+fn not_requested(missing_batch_ids: Vec<String>) -> Coverage {
+    Coverage::NotChecked {
+        reason: "check_coverage is false".to_owned(),
+        missing_batch_ids,
+    }
+}
+
+/// A position on the line of an ordered kind; open ends lie beyond every key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Point {
+    Low,
+    At(OrderedKey),
+    High,
+}
+
+fn check_coverage(
+    create: &CreateBatches,
+    finished: &[bool],
+    failed: &[FailedBatch],
+    outcome_path: &JsonPath,
+) -> Result<Coverage> {
+    let configs = &create.cursor_configs;
+    let configs_at = outcome_path.key("cursor_configs");
+    // Range warnings were reported when the outcome was expanded.
+    let mut repeated = Vec::new();
+    let mut ranges: Vec<RangeInfo> = Vec::with_capacity(configs.len());
+    let mut kind: Option<(CursorKind, usize)> = None;
+    for (i, config) in configs.iter().enumerate() {
+        let at = configs_at.index(i);
+        let info = validation::check_cursor_config(config, &at, &mut repeated)?;
+        match kind {
+            _ if info.kind == CursorKind::Null => {}
+            None => kind = Some((info.kind, i)),
+            Some((first, j)) if first != info.kind => {
+                return Err(Error::at(
+                    ErrorCode::MixedCursorKinds,
+                    &at,
+                    format!(
+                        "expected every range of one outcome to be of one kind ({first}, as cursor_configs[{j}]), found {}",
+                        info.kind
+                    ),
+                ))
+            }
+            Some(_) => {}
+        }
+        ranges.push(info);
+    }
+    if let Some((kind, _)) = kind {
+        if !matches!(
+            kind,
+            CursorKind::Integer | CursorKind::Uuid | CursorKind::Timestamp
+        ) {
+            return Ok(Coverage::NotChecked {
+                reason: format!(
+                    "{kind} cursors have no order the core knows (the caller owns their collation); coverage was not checked"
+                ),
+                missing_batch_ids: missing_batch_ids(create, finished),
+            });
+        }
+    }
+
+    let start = |r: &RangeInfo| r.start.map_or(Point::Low, Point::At);
+    let end = |r: &RangeInfo| r.end.map_or(Point::High, Point::At);
+    // The outcome's whole span; ties keep the first config's cursor.
+    let mut first = 0;
+    let mut last = 0;
+    for (i, r) in ranges.iter().enumerate() {
+        if start(r) < start(&ranges[first]) {
+            first = i;
+        }
+        if end(r) > end(&ranges[last]) {
+            last = i;
+        }
+    }
+
+    let mut done: Vec<usize> = (0..configs.len())
+        .filter(|&i| finished[i] && start(&ranges[i]) < end(&ranges[i]))
+        .collect();
+    done.sort_by_key(|&i| (start(&ranges[i]), i));
+
+    let mut gaps = Vec::new();
+    let mut reached = (start(&ranges[first]), &configs[first].start_cursor);
+    for &i in &done {
+        let (s, e) = (start(&ranges[i]), end(&ranges[i]));
+        if s > reached.0 {
+            gaps.push(gap(reached.1, &configs[i].start_cursor));
+        }
+        if e > reached.0 {
+            reached = (e, &configs[i].end_cursor);
+        }
+    }
+    if reached.0 < end(&ranges[last]) {
+        gaps.push(gap(reached.1, &configs[last].end_cursor));
+    }
+
+    let mut overlaps = Vec::new();
+    for (n, &i) in done.iter().enumerate() {
+        let end_i = end(&ranges[i]);
+        for &j in &done[n + 1..] {
+            if start(&ranges[j]) >= end_i {
+                break;
+            }
+            overlaps.push(Overlap {
+                batch_ids: [configs[i].batch_id.clone(), configs[j].batch_id.clone()],
+            });
+        }
+    }
+
+    Ok(Coverage::Checked {
+        complete: gaps.is_empty() && overlaps.is_empty() && failed.is_empty(),
+        gaps,
+        overlaps,
+    })
+}
+
+fn gap(start: &Cursor, end: &Cursor) -> Gap {
+    Gap {
+        start_cursor: start.clone(),
+        end_cursor: end.clone(),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Reading the request.
+
+const REQUEST_KEYS: &[&str] = &[
+    "dependency_results",
+    "batchable_step_name",
+    "worker_prefix",
+    "failure_strategy",
+    "max_failed_workers",
+    "max_failure_percentage",
+    "max_errors",
+    "reducers",
+    "check_coverage",
+];
+
+/// A percentage in 0..=100 (integer or fraction).
+struct Percentage(f64);
+
+impl<'de> Deserialize<'de> for Percentage {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl V {
+            fn checked<E: de::Error>(v: f64, found: impl fmt::Display) -> Result<Percentage, E> {
+                if (0.0..=100.0).contains(&v) {
+                    Ok(Percentage(v))
+                } else {
+                    Err(coded(
+                        ErrorCode::OutOfRange,
+                        format_args!("expected a percentage in 0..=100, found {found}"),
+                    ))
+                }
+            }
+            fn wrong<E: de::Error>(found: &str) -> E {
+                coded(
+                    ErrorCode::TypeMismatch,
+                    format_args!("expected a percentage in 0..=100, found {found}"),
+                )
+            }
+        }
+        impl<'de> Visitor<'de> for V {
+            type Value = Percentage;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a percentage in 0..=100")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Percentage, E> {
+                V::checked(v as f64, v)
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Percentage, E> {
+                V::checked(v as f64, v)
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Percentage, E> {
+                V::checked(v, v)
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Percentage, E> {
+                Err(V::wrong(&format!("the string {v:?}")))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Percentage, E> {
+                Err(V::wrong(&format!("the boolean {v}")))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Percentage, E> {
+                Err(V::wrong("null"))
+            }
+            fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Percentage, A::Error> {
+                Err(V::wrong("an array"))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Percentage, A::Error> {
+                Err(V::wrong("an object"))
+            }
+        }
+        deserializer.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for ConvergenceRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = ConvergenceRequest;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a convergence request {dependency_results, batchable_step_name, worker_prefix, ...}")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut results = None;
+                let mut batchable = None;
+                let mut prefix = None;
+                let mut strategy = None;
+                let mut max_failed = None;
+                let mut max_percentage = None;
+                let mut check = None;
+                let mut options = OptionsReader::default();
+                while let Some(Key(key)) = map.next_key::<Key>()? {
+                    match &*key {
+                        "dependency_results" => set_once(&mut results, &key, map.next_value()?)?,
+                        "batchable_step_name" => {
+                            let NonEmpty(name) = map.next_value()?;
+                            set_once(&mut batchable, &key, name)?
+                        }
+                        "worker_prefix" => {
+                            let NonEmpty(name) = map.next_value()?;
+                            set_once(&mut prefix, &key, name)?
+                        }
+                        "failure_strategy" => set_once(&mut strategy, &key, map.next_value()?)?,
+                        "max_failed_workers" => {
+                            let U32(max) = map.next_value()?;
+                            set_once(&mut max_failed, &key, max)?
+                        }
+                        "max_failure_percentage" => {
+                            let Percentage(max) = map.next_value()?;
+                            set_once(&mut max_percentage, &key, max)?
+                        }
+                        "check_coverage" => set_once(&mut check, &key, map.next_value()?)?,
+                        other if options.read_key(other, &mut map)? => {}
+                        other => return Err(unknown_key(other, REQUEST_KEYS)),
+                    }
+                }
+                Ok(ConvergenceRequest {
+                    dependency_results: results.ok_or_else(|| missing("dependency_results"))?,
+                    batchable_step_name: batchable.ok_or_else(|| missing("batchable_step_name"))?,
+                    worker_prefix: prefix.ok_or_else(|| missing("worker_prefix"))?,
+                    failure_strategy: strategy,
+                    max_failed_workers: max_failed,
+                    max_failure_percentage: max_percentage,
+                    aggregation: options.finish(),
+                    check_coverage: check.unwrap_or(true),
+                })
+            }
+        }
+        deserializer.deserialize_map(V)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::from_json;
+    use serde_json::{json, Value};
+
+    /// An integer outcome of three ranges: [0,10) [10,20) [20,30).
+    fn outcome(configs: &str, count: usize) -> String {
+        format!(
+            r#"{{"type":"create_batches","worker_template_name":"w","worker_count":{count},"cursor_configs":{configs},"total_items":30}}"#
+        )
+    }
+
+    const THREE: &str = r#"[{"batch_id":"001","start_cursor":0,"end_cursor":10,"batch_size":10},{"batch_id":"002","start_cursor":10,"end_cursor":20,"batch_size":10},{"batch_id":"003","start_cursor":20,"end_cursor":30,"batch_size":10}]"#;
+
+    const OK: &str = r#"{"items_processed":10,"items_succeeded":10}"#;
+
+    fn request(outcome: &str, workers: &[(&str, &str)], options: &str) -> String {
+        let mut results = format!(r#""analyze":{{"batch_processing_outcome":{outcome}}}"#);
+        for (name, result) in workers {
+            results.push_str(&format!(r#","{name}":{result}"#));
+        }
+        format!(
+            r#"{{"dependency_results":{{{results}}},"batchable_step_name":"analyze","worker_prefix":"w_"{options}}}"#
+        )
+    }
+
+    fn run(text: &str) -> Result<(Value, Vec<Warning>)> {
+        let request: ConvergenceRequest = from_json(text)?;
+        let mut warnings = vec![];
+        let out = converge(request, &mut warnings)?;
+        Ok((serde_json::to_value(&out).unwrap(), warnings))
+    }
+
+    fn three(workers: &[(&str, &str)], options: &str) -> Result<(Value, Vec<Warning>)> {
+        run(&request(&outcome(THREE, 3), workers, options))
+    }
+
+    #[test]
+    fn all_workers_finished_is_a_complete_success() {
+        let (out, warnings) = three(&[("w_001", OK), ("w_002", OK), ("w_003", OK)], "").unwrap();
+        assert!(warnings.is_empty());
+        assert_eq!(out["status"], "succeeded");
+        assert_eq!(out["failure_strategy"], "continue_on_failure");
+        assert_eq!(out["reason"], Value::Null);
+        assert_eq!(out["aggregation"]["total_processed"], 30);
+        assert_eq!(out["failed_batches"], json!([]));
+        assert_eq!(
+            out["coverage"],
+            json!({"checked": true, "complete": true, "gaps": [], "overlaps": []})
+        );
+    }
+
+    mod which_workers_failed {
+        use super::*;
+
+        #[test]
+        fn absent_null_unsuccessful_and_failed_status_fail_a_worker() {
+            let cases = [
+                (None, "no result"),
+                (Some("null"), "null result"),
+                (
+                    Some(r#"{"success":false,"result":{"items_processed":10}}"#),
+                    "success is false",
+                ),
+                (
+                    Some(r#"{"result":{"status":"failed"}}"#),
+                    r#"status is "failed""#,
+                ),
+                (Some(r#"{"status":"error"}"#), r#"status is "error""#),
+            ];
+            for (result, reason) in cases {
+                let mut workers = vec![("w_001", OK), ("w_003", OK)];
+                if let Some(result) = result {
+                    workers.push(("w_002", result));
+                }
+                let (out, _) = three(&workers, "").unwrap();
+                assert_eq!(
+                    out["failed_batches"],
+                    json!([{"name": "w_002", "batch_id": "002", "start_cursor": 10, "end_cursor": 20, "reason": reason}]),
+                    "{result:?}"
+                );
+            }
+        }
+
+        #[test]
+        fn failed_items_do_not_fail_the_worker() {
+            let partly = r#"{"items_processed":10,"items_succeeded":4,"items_failed":6,"status":"completed","success":true}"#;
+            let (out, _) = three(&[("w_001", OK), ("w_002", partly), ("w_003", OK)], "").unwrap();
+            assert_eq!(out["failed_batches"], json!([]));
+            assert_eq!(out["aggregation"]["total_failed"], 6);
+            assert_eq!(out["aggregation"]["success_rate"], json!(24.0 / 30.0));
+        }
+
+        #[test]
+        fn success_and_status_must_have_their_types() {
+            let err = three(&[("w_001", r#"{"success":"no"}"#)], "").unwrap_err();
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::TypeMismatch, "dependency_results.w_001.success")
+            );
+            let err = three(&[("w_001", r#"{"result":{"status":1}}"#)], "").unwrap_err();
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (
+                    ErrorCode::TypeMismatch,
+                    "dependency_results.w_001.result.status"
+                )
+            );
+        }
+
+        #[test]
+        fn unexpected_workers_are_aggregated_warned_about_and_listed_if_failed() {
+            let (out, warnings) = three(
+                &[
+                    ("w_001", OK),
+                    ("w_002", OK),
+                    ("w_003", OK),
+                    ("w_extra", r#"{"success":false,"items_processed":1}"#),
+                ],
+                "",
+            )
+            .unwrap();
+            assert_eq!(out["aggregation"]["total_processed"], 31);
+            assert_eq!(
+                out["failed_batches"],
+                json!([{"name": "w_extra", "batch_id": null, "start_cursor": null, "end_cursor": null, "reason": "success is false"}])
+            );
+            assert_eq!(warnings.len(), 1);
+            assert_eq!(
+                (warnings[0].code, warnings[0].path.as_str()),
+                (WarningCode::UnexpectedWorker, "dependency_results.w_extra")
+            );
+            assert_eq!(out["coverage"]["complete"], false);
+        }
+
+        #[test]
+        fn a_prefix_that_misses_the_outcome_workers_is_an_error() {
+            let text = request(&outcome(THREE, 3), &[("w_001", OK)], "")
+                .replace(r#""worker_prefix":"w_""#, r#""worker_prefix":"w_00""#)
+                .replace(r#""batch_id":"003""#, r#""batch_id":"103""#);
+            let err = run(&text).unwrap_err();
+            assert_eq!(
+                (err.code, err.path.as_str()),
+                (ErrorCode::InvalidValue, "worker_prefix")
+            );
+        }
+    }
+
+    mod failure_strategies {
+        use super::*;
+
+        const ONE_FAILED: [(&str, &str); 3] = [
+            ("w_001", OK),
+            ("w_002", r#"{"success":false}"#),
+            ("w_003", OK),
+        ];
+
+        #[test]
+        fn fail_fast_fails_on_any_failed_worker() {
+            let (out, _) = three(&ONE_FAILED, r#","failure_strategy":"fail_fast""#).unwrap();
+            assert_eq!(out["status"], "failed");
+            assert_eq!(
+                out["reason"],
+                r#"fail_fast: 1 of 3 workers failed ("w_002")"#
+            );
+            let (out, _) = three(
+                &[("w_001", OK), ("w_002", OK), ("w_003", OK)],
+                r#","failure_strategy":"fail_fast""#,
+            )
+            .unwrap();
+            assert_eq!(
+                (out["status"].as_str(), &out["reason"]),
+                (Some("succeeded"), &Value::Null)
+            );
+        }
+
+        #[test]
+        fn continue_on_failure_succeeds_and_reports() {
+            let (out, _) = three(&ONE_FAILED, "").unwrap();
+            assert_eq!(out["status"], "succeeded");
+            assert_eq!(
+                out["reason"],
+                r#"continue_on_failure: 1 of 3 workers failed ("w_002"), within tolerance"#
+            );
+            assert_eq!(out["failed_batches"][0]["batch_id"], "002");
+        }
+
+        #[test]
+        fn isolate_succeeds_and_lists_the_failed_batches() {
+            let (out, _) = three(&ONE_FAILED, r#","failure_strategy":"isolate""#).unwrap();
+            assert_eq!(out["status"], "succeeded");
+            assert_eq!(out["failure_strategy"], "isolate");
+            assert_eq!(
+                out["failed_batches"],
+                json!([{"name": "w_002", "batch_id": "002", "start_cursor": 10, "end_cursor": 20, "reason": "success is false"}])
+            );
+        }
+
+        #[test]
+        fn pascal_case_is_accepted_with_a_warning() {
+            let (out, warnings) = three(&ONE_FAILED, r#","failure_strategy":"FailFast""#).unwrap();
+            assert_eq!(out["failure_strategy"], "fail_fast");
+            assert_eq!(
+                (warnings[0].code, warnings[0].path.as_str()),
+                (WarningCode::NonCanonicalSpelling, "failure_strategy")
+            );
+        }
+
+        #[test]
+        fn tolerances_fail_continue_on_failure_when_exceeded() {
+            let within = r#","max_failed_workers":1,"max_failure_percentage":33.34"#;
+            let (out, _) = three(&ONE_FAILED, within).unwrap();
+            assert_eq!(out["status"], "succeeded");
+            let (out, _) = three(&ONE_FAILED, r#","max_failed_workers":0"#).unwrap();
+            assert_eq!(out["status"], "failed");
+            assert_eq!(
+                out["reason"],
+                r#"continue_on_failure: 1 of 3 workers failed ("w_002"): more than max_failed_workers 0"#
+            );
+            let (out, _) = three(&ONE_FAILED, r#","max_failure_percentage":33.33"#).unwrap();
+            assert_eq!(out["status"], "failed");
+            assert_eq!(
+                out["reason"],
+                r#"continue_on_failure: 1 of 3 workers failed ("w_002"): 33.3333% of the workers, more than max_failure_percentage 33.33"#
+            );
+        }
+
+        #[test]
+        fn tolerances_are_ignored_by_the_other_strategies() {
+            let (out, warnings) = three(
+                &ONE_FAILED,
+                r#","failure_strategy":"isolate","max_failed_workers":0"#,
+            )
+            .unwrap();
+            assert_eq!(out["status"], "succeeded");
+            assert_eq!(
+                (warnings[0].code, warnings[0].path.as_str()),
+                (WarningCode::IgnoredField, "max_failed_workers")
+            );
+        }
+
+        #[test]
+        fn percentages_must_lie_in_0_to_100() {
+            for (value, code) in [
+                ("101", ErrorCode::OutOfRange),
+                ("-1", ErrorCode::OutOfRange),
+                (r#""5""#, ErrorCode::TypeMismatch),
+            ] {
+                let err = three(
+                    &ONE_FAILED,
+                    &format!(r#","max_failure_percentage":{value}"#),
+                )
+                .unwrap_err();
+                assert_eq!(
+                    (err.code, err.path.as_str()),
+                    (code, "max_failure_percentage")
+                );
+            }
+        }
+    }
+
+    mod coverage {
+        use super::*;
+
+        #[test]
+        fn failed_workers_leave_gaps_bounded_by_the_configs_cursors() {
+            let (out, _) = three(&[("w_002", OK)], "").unwrap();
+            assert_eq!(
+                out["coverage"],
+                json!({"checked": true, "complete": false, "gaps": [
+                    {"start_cursor": 0, "end_cursor": 10},
+                    {"start_cursor": 20, "end_cursor": 30}
+                ], "overlaps": []})
+            );
+        }
+
+        #[test]
+        fn overlapping_and_gapped_configs_are_reported() {
+            let configs = r#"[{"batch_id":"001","start_cursor":0,"end_cursor":12,"batch_size":12},{"batch_id":"002","start_cursor":10,"end_cursor":20,"batch_size":10},{"batch_id":"003","start_cursor":11,"end_cursor":15,"batch_size":4},{"batch_id":"004","start_cursor":25,"end_cursor":30,"batch_size":5}]"#;
+            let (out, _) = run(&request(
+                &outcome(configs, 4),
+                &[("w_001", OK), ("w_002", OK), ("w_003", OK), ("w_004", OK)],
+                "",
+            ))
+            .unwrap();
+            assert_eq!(
+                out["coverage"],
+                json!({"checked": true, "complete": false,
+                       "gaps": [{"start_cursor": 20, "end_cursor": 25}],
+                       "overlaps": [{"batch_ids": ["001", "002"]}, {"batch_ids": ["001", "003"]}, {"batch_ids": ["002", "003"]}]})
+            );
+        }
+
+        #[test]
+        fn uuid_and_timestamp_ranges_are_ordered_too() {
+            let configs = r#"[{"batch_id":"001","start_cursor":"2024-01-01T00:00:00Z","end_cursor":"2024-01-02T00:00:00Z","batch_size":0},{"batch_id":"002","start_cursor":"2024-01-02T00:00:00Z","end_cursor":"2024-01-03T00:00:00Z","batch_size":0}]"#;
+            let (out, _) = run(&request(&outcome(configs, 2), &[("w_001", OK)], "")).unwrap();
+            assert_eq!(
+                out["coverage"]["gaps"],
+                json!([{"start_cursor": "2024-01-02T00:00:00Z", "end_cursor": "2024-01-03T00:00:00Z"}])
+            );
+            let configs = r#"[{"batch_id":"001","start_cursor":"00000000-0000-0000-0000-000000000000","end_cursor":"80000000-0000-0000-0000-000000000000","batch_size":0},{"batch_id":"002","start_cursor":"80000000-0000-0000-0000-000000000000","end_cursor":null,"batch_size":0}]"#;
+            let (out, _) = run(&request(&outcome(configs, 2), &[("w_002", OK)], "")).unwrap();
+            assert_eq!(
+                out["coverage"]["gaps"],
+                json!([{"start_cursor": "00000000-0000-0000-0000-000000000000", "end_cursor": "80000000-0000-0000-0000-000000000000"}])
+            );
+        }
+
+        #[test]
+        fn unordered_kinds_are_not_checked_but_list_the_missing_batches() {
+            let configs = r#"[{"batch_id":"001","start_cursor":"a","end_cursor":"m","batch_size":0},{"batch_id":"002","start_cursor":"m","end_cursor":"z","batch_size":0}]"#;
+            let (out, _) = run(&request(&outcome(configs, 2), &[("w_001", OK)], "")).unwrap();
+            assert_eq!(out["coverage"]["checked"], false);
+            assert_eq!(out["coverage"]["missing_batch_ids"], json!(["002"]));
+            assert!(out["coverage"]["reason"]
+                .as_str()
+                .unwrap()
+                .starts_with("string cursors"));
+        }
+
+        #[test]
+        fn it_can_be_switched_off() {
+            let (out, _) = three(&[("w_002", OK)], r#","check_coverage":false"#).unwrap();
+            assert_eq!(
+                out["coverage"],
+                json!({"checked": false, "reason": "check_coverage is false", "missing_batch_ids": ["001", "003"]})
+            );
+        }
+    }
+
+    #[test]
+    fn no_batches_converges_trivially() {
+        let (out, _) = run(&request(
+            r#"{"type":"no_batches"}"#,
+            &[("w_000", r#"{"items_processed":0}"#)],
+            r#","failure_strategy":"fail_fast","reducers":{"n":"count"}"#,
+        ))
+        .unwrap();
+        assert_eq!(
+            serde_json::to_string(&out).unwrap(),
+            r#"{"status":"succeeded","scenario":"no_batches","failure_strategy":"fail_fast","reason":null,"aggregation":{"total_processed":0,"total_succeeded":0,"total_failed":0,"total_skipped":0,"batch_count":0,"success_rate":0.0,"errors":[],"error_count":0,"worker_count":0,"scenario":"no_batches","custom":{"n":0}},"failed_batches":[],"coverage":{"checked":true,"complete":true,"gaps":[],"overlaps":[]}}"#
+        );
+    }
+
+    #[test]
+    fn an_outcome_without_cursor_configs_is_an_error() {
+        let err = run(&request(&outcome("[]", 0), &[("w_001", OK)], "")).unwrap_err();
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (
+                ErrorCode::NoCursorConfigs,
+                "dependency_results.analyze.batch_processing_outcome.cursor_configs"
+            )
+        );
+    }
+
+    #[test]
+    fn detection_errors_come_through() {
+        let err =
+            run(r#"{"dependency_results":{},"batchable_step_name":"a","worker_prefix":"w_"}"#)
+                .unwrap_err();
+        assert_eq!(err.code, ErrorCode::MissingBatchableStep);
+        let err = three(&[], "").unwrap_err();
+        assert_eq!(err.code, ErrorCode::NoWorkerResults);
+        let err = three(&[("w_001", OK)], r#","surprise":1"#).unwrap_err();
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::InvalidValue, "surprise")
+        );
+    }
+
+    #[test]
+    fn ten_thousand_workers_converge_quickly() {
+        let configs: Vec<String> = (0..10_000)
+            .map(|i| {
+                format!(
+                    r#"{{"batch_id":"{:03}","start_cursor":{},"end_cursor":{},"batch_size":10}}"#,
+                    i + 1,
+                    i * 10,
+                    i * 10 + 10
+                )
+            })
+            .collect();
+        let outcome = format!(
+            r#"{{"type":"create_batches","worker_template_name":"w","worker_count":10000,"cursor_configs":[{}],"total_items":100000}}"#,
+            configs.join(",")
+        );
+        let names: Vec<String> = (0..10_000).map(|i| format!("w_{:03}", i + 1)).collect();
+        let workers: Vec<(&str, &str)> = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.as_str(), if i == 5000 { "null" } else { OK }))
+            .collect();
+        let text = request(&outcome, &workers, "");
+        let (out, _) = run(&text).unwrap();
+        assert_eq!(out["aggregation"]["total_processed"], 99_990);
+        assert_eq!(
+            out["coverage"]["gaps"],
+            json!([{"start_cursor": 50000, "end_cursor": 50010}])
+        );
+    }
+}
