@@ -1,0 +1,126 @@
+# frozen_string_literal: true
+
+# Ruby benchmarks: the gem (Rust core through the extension) against a straightforward
+# pure-Ruby implementation of the same rules (bench/pure_ruby.rb), measured in the same run,
+# and the three ways of crossing the Ruby/Rust boundary per operation.
+#
+#   rake bench:ruby          (or: ruby -Ilib bench/ruby_bench.rb, with GEM_PATH set)
+
+require "json"
+require "tasker_batch"
+require_relative "pure_ruby"
+
+# Median seconds per call of the block, over `rounds` rounds of at least `min_time` each.
+def measure(rounds: 5, min_time: 0.2)
+  3.times { yield } # warm up
+  samples = Array.new(rounds) do
+    calls = 0
+    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
+    elapsed = 0.0
+    while elapsed < min_time
+      yield
+      calls += 1
+      elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
+    end
+    elapsed / calls
+  end
+  samples.sort[rounds / 2]
+end
+
+def human(seconds)
+  seconds >= 1e-3 ? format("%.2f ms", seconds * 1e3) : format("%.2f µs", seconds * 1e6)
+end
+
+ROWS = []
+
+def compare(name, target, baseline:, candidate:)
+  base = measure(&baseline)
+  cand = measure(&candidate)
+  ROWS << [name, human(base), human(cand), format("%.2f×", base / cand), target]
+end
+
+# --- inputs ---------------------------------------------------------------------------------
+
+STEP = {
+  "inputs" => {
+    "cursor" => { "batch_id" => "002", "start_cursor" => 334, "end_cursor" => 668, "batch_size" => 334 },
+    "batch_metadata" => { "cursor_field" => "id", "failure_strategy" => "continue_on_failure" },
+    "is_no_op" => false
+  },
+  "results" => { "checkpoint_cursor" => 400, "processed_count" => 66 }
+}.freeze
+
+TIMESTAMP_STEP = {
+  "inputs" => {
+    "cursor" => { "batch_id" => "001", "start_cursor" => "2024-01-01T00:00:00Z",
+                  "end_cursor" => "2024-02-01T00:00:00Z", "batch_size" => 31 }
+  },
+  "results" => { "checkpoint_cursor" => "2024-01-15T00:00:00Z", "processed_count" => 14,
+                 "rows" => Array.new(1000) { |i| { "id" => i, "total" => i * 3 } } }
+}.freeze
+
+WORKER_RESULTS = (1..10_000).to_h do |i|
+  ["process_batch_#{format("%03d", i)}",
+   { "items_processed" => 100, "items_succeeded" => 98, "items_failed" => 2, "items_skipped" => 0,
+     "errors" => [{ "row" => i, "message" => "bad price" }], "last_cursor" => i * 100 }]
+end.freeze
+
+PARTITION = { strategy: "integer_by_count", total_items: 1_000_000, worker_count: 10_000 }.freeze
+
+# --- sanity: both implementations agree before they are timed -----------------------------
+
+native_ctx = TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(STEP)
+pure_ctx = PureRubyBatch.from_step_data(STEP)
+raise "contexts differ" unless native_ctx.resume_cursor == pure_ctx.resume_cursor && native_ctx.batch_size == pure_ctx.batch_size
+
+native_agg = TaskerBatch.call(:aggregate, { "batch_results" => WORKER_RESULTS })
+pure_agg = PureRubyBatch.aggregate(WORKER_RESULTS)
+raise "aggregations differ" unless native_agg == pure_agg
+
+raise "partitions differ" unless TaskerCore::BatchProcessing.partition(**PARTITION) ==
+                                 PureRubyBatch.partition_by_count(1_000_000, 10_000)
+
+# --- the gem against pure Ruby -----------------------------------------------------------
+
+compare("from_step_data (integer range, checkpoint)", "≤ 1.0× pure Ruby time",
+        baseline: -> { PureRubyBatch.from_step_data(STEP) },
+        candidate: -> { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(STEP) })
+compare("from_step_data (timestamps, 1,000-row results)", "≤ 1.0× pure Ruby time",
+        baseline: -> { PureRubyBatch.from_step_data(TIMESTAMP_STEP) },
+        candidate: -> { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(TIMESTAMP_STEP) })
+compare("aggregate 10,000 worker results", "≥ 5× faster",
+        baseline: -> { PureRubyBatch.aggregate(WORKER_RESULTS) },
+        candidate: -> { TaskerBatch.call(:aggregate, { "batch_results" => WORKER_RESULTS }) })
+compare("partition into 10,000 ranges", "≥ 5× faster",
+        baseline: -> { PureRubyBatch.partition_by_count(1_000_000, 10_000) },
+        candidate: -> { TaskerCore::BatchProcessing.partition(**PARTITION) })
+
+puts "| operation | pure Ruby | tasker-batch | speed-up | target |"
+puts "|---|---|---|---|---|"
+ROWS.each { |row| puts "| #{row.join(" | ")} |" }
+
+# --- the boundary: three ways into the same operation -------------------------------------
+
+def paths(op, input)
+  text = JSON.generate(input)
+  {
+    "direct (Rust reads/writes Ruby objects)" => -> { TaskerBatch::Native.call(op, input) },
+    "serde_magnus (via serde_json::Value)" => -> { TaskerBatch::Native.call_value(op, input) },
+    "JSON text (Ruby JSON + envelope)" => -> { JSON.parse(TaskerBatch::Native.call_json(op, JSON.generate(input))) }
+  }.transform_values { |call| measure(&call) }.tap { text.clear }
+end
+
+puts
+puts "| operation | direct | serde_magnus | JSON text |"
+puts "|---|---|---|---|"
+{
+  "worker_context" => STEP,
+  "aggregate (10,000 results)" => { "batch_results" => WORKER_RESULTS },
+  "partition (10,000 ranges)" => PARTITION.transform_keys(&:to_s)
+}.each do |label, input|
+  op = label.split.first
+  times = paths(op, input).values
+  best = times.min
+  cells = times.map { |t| t == best ? "**#{human(t)}**" : human(t) }
+  puts "| #{label} | #{cells.join(" | ")} |"
+end
