@@ -44,12 +44,20 @@ macro_rules! ffi_boundary {
     }};
 }
 
-/// Calls the operation named `op` with the JSON text `input_json`.
+/// Runs the operation named `op` (for example `"partition"`) on the JSON text `input_json`.
 ///
-/// Returns an owned, NUL-terminated UTF-8 JSON envelope:
-/// `{"ok":true,"value":...,"warnings":[...]}` or
-/// `{"ok":false,"error":{"code":...,"message":...,"path":...}}`.
-/// Free it with `tasker_batch_free_string`. Returns NULL only if allocation fails.
+/// Returns a JSON envelope as a new NUL-terminated UTF-8 string, which the caller owns and
+/// must release with `tasker_batch_free_string`:
+/// `{"ok":true,"value":...,"warnings":[{"code":...,"message":...,"path":...}]}` on success,
+/// `{"ok":false,"error":{"code":...,"message":...,"path":...}}` on failure.
+///
+/// Bad arguments are failure envelopes too, never a crash: a NULL argument
+/// (`null_argument`), invalid UTF-8 (`invalid_utf8`), malformed JSON (`invalid_json`), an
+/// unknown operation (`unknown_operation`), and a bug caught at the boundary
+/// (`internal_error`). Running out of memory aborts the process, as everywhere in Rust; NULL
+/// is reserved for an envelope that cannot be built and is not expected, but check for it.
+///
+/// The call keeps no state: it may be made from several threads at once.
 ///
 /// # Safety
 ///
@@ -65,11 +73,12 @@ pub unsafe extern "C" fn tasker_batch_call(op: *const c_char, input_json: *const
     })
 }
 
-/// Frees a string returned by this library. NULL is ignored.
+/// Releases an envelope returned by `tasker_batch_call`. NULL is ignored.
 ///
 /// # Safety
 ///
-/// `s` must be NULL or a pointer returned by `tasker_batch_call` that was not freed yet.
+/// `s` must be NULL or a pointer returned by `tasker_batch_call` that was not released yet;
+/// do not pass strings from `malloc` or from `tasker_batch_version`.
 #[no_mangle]
 pub unsafe extern "C" fn tasker_batch_free_string(s: *mut c_char) {
     if s.is_null() {
@@ -79,7 +88,8 @@ pub unsafe extern "C" fn tasker_batch_free_string(s: *mut c_char) {
     let _ = catch_unwind(AssertUnwindSafe(|| drop(CString::from_raw(s))));
 }
 
-/// The library version (`"0.1.0"`), a static string: do not free it.
+/// The library version as `"MAJOR.MINOR.PATCH"` (the `TASKER_BATCH_VERSION_*` macros of the
+/// header the caller was compiled with should match it). The string is static: do not free it.
 #[no_mangle]
 pub extern "C" fn tasker_batch_version() -> *const c_char {
     VERSION.as_ptr().cast()
