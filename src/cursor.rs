@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::RawJson;
@@ -104,7 +105,16 @@ pub struct Classified {
 impl Cursor {
     /// A cursor from an integer.
     pub fn integer(value: i128) -> Self {
-        Cursor(RawJson::from_serialize(&value))
+        // Partitioning makes one of these per range. Through `i64` when the value fits, std
+        // formats faster than through `i128`; and the text gets a block of its own size,
+        // where `to_raw_value` shrinks a 128-byte buffer and leaves the rest as a fragment.
+        let text = match i64::try_from(value) {
+            Ok(small) => small.to_string(),
+            Err(_) => value.to_string(),
+        };
+        Cursor(RawJson(
+            RawValue::from_string(text).expect("a formatted integer is JSON"),
+        ))
     }
 
     /// A cursor from a string.

@@ -101,7 +101,28 @@ fn classify(err: serde_json::Error, path: String) -> Error {
         String::new()
     };
     let bare = full.strip_suffix(&position).unwrap_or(&full);
+    use serde_json::error::Category;
+    match err.classify() {
+        Category::Syntax | Category::Eof | Category::Io if !bare.starts_with(CODE_MARK) => {
+            let code = if bare.contains("recursion limit exceeded") {
+                ErrorCode::NestingTooDeep
+            } else {
+                ErrorCode::InvalidJson
+            };
+            let message = if code == ErrorCode::NestingTooDeep {
+                format!("expected JSON nested at most {MAX_NESTING} levels deep, found deeper nesting{position}")
+            } else {
+                format!("expected well-formed JSON: {bare}{position}")
+            };
+            Error::new(code, path, message)
+        }
+        _ => classify_message(bare, path),
+    }
+}
 
+/// Maps the message of a data error (from any deserializer) onto our codes: ours carry their
+/// code (see [`coded`]); serde's own messages are recognised by their standard wording.
+fn classify_message(bare: &str, path: String) -> Error {
     if let Some(rest) = bare.strip_prefix(CODE_MARK) {
         if let Some((code, rest)) = rest.split_once(CODE_MARK) {
             if let Some((key, message)) = rest.split_once(CODE_MARK) {
@@ -114,51 +135,48 @@ fn classify(err: serde_json::Error, path: String) -> Error {
             }
         }
     }
-    use serde_json::error::Category;
-    match err.classify() {
-        Category::Syntax | Category::Eof | Category::Io => {
-            let code = if bare.contains("recursion limit exceeded") {
-                ErrorCode::NestingTooDeep
-            } else {
-                ErrorCode::InvalidJson
-            };
-            let message = if code == ErrorCode::NestingTooDeep {
-                format!("expected JSON nested at most 128 levels deep, found deeper nesting{position}")
-            } else {
-                format!("expected well-formed JSON: {bare}{position}")
-            };
-            Error::new(code, path, message)
-        }
-        Category::Data => {
-            if let Some(field) = bare
-                .strip_prefix("missing field `")
-                .and_then(|r| r.strip_suffix('`'))
-            {
-                let mut at = path;
-                push_key(&mut at, field);
-                return Error::new(
-                    ErrorCode::MissingField,
-                    at,
-                    format!("expected the key `{field}`, found no such key"),
-                );
-            }
-            let code = if bare.starts_with("invalid type") {
-                ErrorCode::TypeMismatch
-            } else {
-                ErrorCode::InvalidValue
-            };
-            Error::new(code, path, bare.to_owned())
-        }
+    if let Some(field) = bare
+        .strip_prefix("missing field `")
+        .and_then(|r| r.strip_suffix('`'))
+    {
+        let mut at = path;
+        push_key(&mut at, field);
+        return Error::new(
+            ErrorCode::MissingField,
+            at,
+            format!("expected the key `{field}`, found no such key"),
+        );
     }
+    let code = if bare.starts_with("invalid type") {
+        ErrorCode::TypeMismatch
+    } else {
+        ErrorCode::InvalidValue
+    };
+    Error::new(code, path, bare.to_owned())
+}
+
+/// Reads `T` from any serde deserializer without tracking paths: faster, but an error names no
+/// path. [`from_deserializer`] reads again when this fails.
+pub fn from_deserializer_untracked<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T> {
+    T::deserialize(deserializer).map_err(|err| classify_message(&err.to_string(), String::new()))
+}
+
+/// Reads `T` from any serde deserializer (the Ruby extension reads Ruby objects in place),
+/// tracking the path so that an error names the offending value like [`from_json`] does.
+pub fn from_deserializer<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T> {
+    serde_path_to_error::deserialize(deserializer).map_err(|err| {
+        let path = format_path(err.path());
+        classify_message(&err.into_inner().to_string(), path)
+    })
 }
 
 /// A serde error carrying one of our codes; [`from_json`] turns it back into that code.
-pub(crate) fn coded<E: de::Error>(code: ErrorCode, message: impl fmt::Display) -> E {
+pub fn coded<E: de::Error>(code: ErrorCode, message: impl fmt::Display) -> E {
     coded_at(code, "", message)
 }
 
 /// Like [`coded`], for an error about the key `key` of the object being read (a missing key).
-pub(crate) fn coded_at<E: de::Error>(code: ErrorCode, key: &str, message: impl fmt::Display) -> E {
+pub fn coded_at<E: de::Error>(code: ErrorCode, key: &str, message: impl fmt::Display) -> E {
     E::custom(format_args!(
         "{CODE_MARK}{}{CODE_MARK}{key}{CODE_MARK}{message}",
         code.as_str()
@@ -349,6 +367,11 @@ impl RawJson {
     /// Wraps raw JSON text, minifying it when it has insignificant whitespace; nesting
     /// deeper than [`MAX_NESTING`] is an error message.
     pub fn new(raw: Box<RawValue>) -> Result<Self, String> {
+        // A number, string or literal nests nothing and has no whitespace outside a string (a
+        // raw value never starts or ends with whitespace): most cursors need no scan.
+        if !raw.get().starts_with(['{', '[']) {
+            return Ok(RawJson(raw));
+        }
         let scan = scan(raw.get());
         if scan.max_depth > MAX_NESTING {
             return Err(format!(
@@ -509,14 +532,6 @@ pub(crate) mod strict {
         unsigned(d, u64::MAX)
     }
 
-    pub(crate) fn opt_u32<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u32>, D::Error> {
-        u32(d).map(Some)
-    }
-
-    pub(crate) fn opt_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
-        u64(d).map(Some)
-    }
-
     pub(crate) struct UnsignedVisitor {
         pub(crate) max: u64,
     }
@@ -638,18 +653,6 @@ pub(crate) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String
         )
     }
     d.deserialize_any(V)
-}
-
-/// Writes `{"k": v, ...}` for serializers that need a map from pairs.
-pub(crate) fn serialize_pairs<S: Serializer, V: Serialize>(
-    serializer: S,
-    pairs: &[(String, V)],
-) -> Result<S::Ok, S::Error> {
-    let mut map = serializer.serialize_map(Some(pairs.len()))?;
-    for (k, v) in pairs {
-        map.serialize_entry(k, v)?;
-    }
-    map.end()
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result, Warning};
-use crate::input::from_json;
+use crate::input::{from_deserializer, from_deserializer_untracked, from_json};
 use crate::outcome::BatchProcessingOutcome;
 use crate::path::JsonPath;
 use crate::validation;
@@ -31,6 +31,11 @@ pub struct Operation {
     pub summary: &'static str,
     run: fn(&str) -> Result<Success>,
 }
+
+/// An operation whose input has been read and that is ready to run: it owns its input and
+/// touches nothing but Rust data, so a front end may run it on another thread or without a
+/// language runtime's lock (the Ruby extension releases the GVL around it).
+pub type Pending = Box<dyn FnOnce() -> Result<Success> + Send>;
 
 impl Operation {
     /// Runs the operation on JSON text.
@@ -48,12 +53,41 @@ pub struct Success {
     pub warnings: Vec<Warning>,
 }
 
-/// Parses the input into `I`, runs `f`, serializes its output.
+/// Parses the input text into `I`, runs `f`, serializes its output.
 fn adapt<I: DeserializeOwned, O: Serialize>(
     input: &str,
     f: fn(I, &mut Vec<Warning>) -> Result<O>,
 ) -> Result<Success> {
-    let parsed: I = from_json(input)?;
+    finish(from_json(input)?, f)
+}
+
+/// Reads an operation's input from any serde deserializer and returns the operation, ready to
+/// run: the entry point for front ends that do not speak JSON text (the Ruby extension reads
+/// Ruby objects in place, instantiating this for every operation through
+/// [`for_each_operation!`]). Values the contract keeps exactly are taken as raw JSON through
+/// serde_json's raw-value protocol, which such a deserializer must speak.
+///
+/// `track_paths` costs time on every value; without it an error has no path. Read without
+/// first, and again with it only when the first read failed.
+pub fn read_input<'de, D, I, O>(
+    deserializer: D,
+    f: fn(I, &mut Vec<Warning>) -> Result<O>,
+    track_paths: bool,
+) -> Result<Pending>
+where
+    D: serde::Deserializer<'de>,
+    I: DeserializeOwned + Send + 'static,
+    O: Serialize + 'static,
+{
+    let parsed: I = if track_paths {
+        from_deserializer(deserializer)?
+    } else {
+        from_deserializer_untracked(deserializer)?
+    };
+    Ok(Box::new(move || finish(parsed, f)))
+}
+
+fn finish<I, O: Serialize>(parsed: I, f: fn(I, &mut Vec<Warning>) -> Result<O>) -> Result<Success> {
     let mut warnings = Vec::new();
     let output = f(parsed, &mut warnings)?;
     let value = serde_json::to_string(&output).map_err(|e| {
@@ -66,79 +100,44 @@ fn adapt<I: DeserializeOwned, O: Serialize>(
     Ok(Success { value, warnings })
 }
 
-macro_rules! operation {
-    ($name:literal, $summary:literal, $f:path) => {
-        Operation {
-            name: $name,
-            summary: $summary,
-            run: |input| adapt(input, $f),
+/// The list of operations, handed to a macro of the caller's: `$callback! { name, summary,
+/// function; ... }`. [`OPERATIONS`] is built from it, and so is any front end that wants a
+/// dispatcher of its own: the Ruby extension instantiates every operation for its Ruby-object
+/// deserializer. One list, every front end.
+#[macro_export]
+macro_rules! for_each_operation {
+    ($callback:ident) => {
+        $callback! {
+            "validate_outcome", "Validate a BatchProcessingOutcome; returns the canonical outcome", $crate::operations::validate_outcome;
+            "validate_cursor_config", "Validate one CursorConfig; returns the canonical config", $crate::operations::validate_cursor_config;
+            "validate_batch_metadata", "Validate a BatchMetadata; returns the canonical metadata (every key, snake_case strategy)", $crate::worker_inputs::validate_batch_metadata;
+            "validate_worker_inputs", "Validate a worker's BatchWorkerInputs; returns the canonical inputs (every key)", $crate::worker_context::validate_worker_inputs;
+            "partition", "Split a key space into cursor configs (integer, UUID, timestamp, boundaries)", $crate::partition::partition;
+            "expand_outcome", "Expand an outcome into worker steps (names, inputs) and edges; all or nothing", $crate::expansion::expand_outcome;
+            "worker_context", "Read a worker's BatchWorkerContext (range, metadata, checkpoint) from its step data", $crate::worker_context::worker_context;
+            "update_step_results", "Validate a checkpoint and merge changes into a step's results; returns the new results", $crate::checkpoint::update_step_results;
+            "reset_for_retry", "The results a retried step starts with: the checkpoint keys only", $crate::checkpoint::reset_for_retry;
+            "detect_scenario", "Find the batchable outcome and the worker results among a convergence step's dependencies", $crate::scenario::detect_scenario;
+            "aggregate", "Aggregate worker results: totals, success rate, capped errors, custom reducers", $crate::aggregation::aggregate;
+            "converge", "Detect, aggregate, apply the failure strategy and check the coverage of the key space", $crate::convergence::converge;
         }
     };
 }
 
-/// Every operation, in the order the docs list them.
-pub static OPERATIONS: &[Operation] = &[
-    operation!(
-        "validate_outcome",
-        "Validate a BatchProcessingOutcome; returns the canonical outcome",
-        validate_outcome
-    ),
-    operation!(
-        "validate_cursor_config",
-        "Validate one CursorConfig; returns the canonical config",
-        validate_cursor_config
-    ),
-    operation!(
-        "validate_batch_metadata",
-        "Validate a BatchMetadata; returns the canonical metadata (every key, snake_case strategy)",
-        crate::worker_inputs::validate_batch_metadata
-    ),
-    operation!(
-        "validate_worker_inputs",
-        "Validate a worker's BatchWorkerInputs; returns the canonical inputs (every key)",
-        crate::worker_context::validate_worker_inputs
-    ),
-    operation!(
-        "partition",
-        "Split a key space into cursor configs (integer, UUID, timestamp, boundaries)",
-        crate::partition::partition
-    ),
-    operation!(
-        "expand_outcome",
-        "Expand an outcome into worker steps (names, inputs) and edges; all or nothing",
-        crate::expansion::expand_outcome
-    ),
-    operation!(
-        "worker_context",
-        "Read a worker's BatchWorkerContext (range, metadata, checkpoint) from its step data",
-        crate::worker_context::worker_context
-    ),
-    operation!(
-        "update_step_results",
-        "Validate a checkpoint and merge changes into a step's results; returns the new results",
-        crate::checkpoint::update_step_results
-    ),
-    operation!(
-        "reset_for_retry",
-        "The results a retried step starts with: the checkpoint keys only",
-        crate::checkpoint::reset_for_retry
-    ),
-    operation!(
-        "detect_scenario",
-        "Find the batchable outcome and the worker results among a convergence step's dependencies",
-        crate::scenario::detect_scenario
-    ),
-    operation!(
-        "aggregate",
-        "Aggregate worker results: totals, success rate, capped errors, custom reducers",
-        crate::aggregation::aggregate
-    ),
-    operation!(
-        "converge",
-        "Detect, aggregate, apply the failure strategy and check the coverage of the key space",
-        crate::convergence::converge
-    ),
-];
+macro_rules! operation_table {
+    ($($name:literal, $summary:literal, $f:path;)*) => {
+        /// Every operation, in the order the docs list them.
+        pub static OPERATIONS: &[Operation] = &[
+            $(Operation {
+                name: $name,
+                summary: $summary,
+                run: |input| adapt(input, $f),
+            },)*
+        ];
+    };
+}
+
+for_each_operation!(operation_table);
 
 /// The operation called `name`.
 pub fn find(name: &str) -> Option<&'static Operation> {
@@ -147,9 +146,16 @@ pub fn find(name: &str) -> Option<&'static Operation> {
 
 /// Runs the operation `name` on `input`.
 pub fn call(name: &str, input: &str) -> Result<Success> {
-    match find(name) {
-        Some(op) => op.run(input),
-        None => Err(Error::new(
+    named(name)?.run(input)
+}
+
+fn named(name: &str) -> Result<&'static Operation> {
+    find(name).ok_or_else(|| unknown_operation(name))
+}
+
+/// The error for an operation name that is not in the table.
+pub fn unknown_operation(name: &str) -> Error {
+    Error::new(
             ErrorCode::UnknownOperation,
             "",
             format!(
@@ -160,13 +166,17 @@ pub fn call(name: &str, input: &str) -> Result<Success> {
                     .collect::<Vec<_>>()
                     .join(", ")
             ),
-        )),
-    }
+        )
 }
 
 /// Runs [`call`] behind a panic boundary: a panic becomes an `internal_error` result.
 pub fn call_catching(name: &str, input: &str) -> Result<Success> {
-    panic::catch_unwind(AssertUnwindSafe(|| call(name, input))).unwrap_or_else(|payload| {
+    catching(name, || call(name, input))
+}
+
+/// Runs `work` (part of the operation `name`) so that a panic becomes an `internal_error`.
+pub fn catching<T>(name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
+    panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
         let what = payload
             .downcast_ref::<&str>()
             .map(|s| s.to_string())

@@ -136,7 +136,15 @@ impl<'de> Deserialize<'de> for BatchProcessingOutcome {
                             worker_template_name: template
                                 .ok_or_else(|| missing("worker_template_name"))?,
                             worker_count: worker_count.ok_or_else(|| missing("worker_count"))?,
-                            cursor_configs: configs.ok_or_else(|| missing("cursor_configs"))?,
+                            cursor_configs: configs
+                                .map(|mut configs| {
+                                    // Read without knowing the length, the list doubled as it
+                                    // grew: give back the unused quarter (on average) before
+                                    // validation and output need memory of their own.
+                                    configs.shrink_to_fit();
+                                    configs
+                                })
+                                .ok_or_else(|| missing("cursor_configs"))?,
                             total_items: total_items.ok_or_else(|| missing("total_items"))?,
                             extra,
                         }))

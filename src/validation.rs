@@ -54,10 +54,26 @@ pub fn check_cursor_config(
     at: &JsonPath,
     warnings: &mut Vec<Warning>,
 ) -> Result<RangeInfo> {
-    let start_at = at.key("start_cursor");
-    let end_at = at.key("end_cursor");
-    let start = config.start_cursor.classify(&start_at)?;
-    let end = config.end_cursor.classify(&end_at)?;
+    check_range(config, &|| at.clone(), warnings)
+}
+
+/// [`check_cursor_config`] with the path made only when an error or a warning names it: an
+/// outcome's configs are almost all valid, and formatting `cursor_configs[i].start_cursor`
+/// for each of them would cost more than checking them.
+fn check_range(
+    config: &CursorConfig,
+    at: &dyn Fn() -> JsonPath,
+    warnings: &mut Vec<Warning>,
+) -> Result<RangeInfo> {
+    // Classified at the root, then the error (if any) is moved to where the cursor is.
+    let start = config
+        .start_cursor
+        .classify(&JsonPath::root())
+        .map_err(|e| e.under(&at().key("start_cursor")))?;
+    let end = config
+        .end_cursor
+        .classify(&JsonPath::root())
+        .map_err(|e| e.under(&at().key("end_cursor")))?;
 
     let kind = match (start.kind, end.kind) {
         (a, b) if a == b => a,
@@ -67,7 +83,7 @@ pub fn check_cursor_config(
         (a, b) => {
             return Err(Error::at(
                 ErrorCode::MixedCursorKinds,
-                at,
+                &at(),
                 format!(
                     "expected start_cursor and end_cursor of one kind, found {a} {} and {b} {}",
                     config.start_cursor, config.end_cursor
@@ -88,7 +104,7 @@ pub fn check_cursor_config(
         if s > e {
             return Err(Error::at(
                 ErrorCode::InvalidRange,
-                at,
+                &at(),
                 format!(
                     "expected start_cursor <= end_cursor, found start_cursor {} after end_cursor {}",
                     config.start_cursor, config.end_cursor
@@ -98,7 +114,7 @@ pub fn check_cursor_config(
         if s == e {
             warnings.push(Warning::at(
                 WarningCode::ZeroLengthRange,
-                at,
+                &at(),
                 format!(
                     "the range [{}, {}) holds no keys",
                     config.start_cursor, config.end_cursor
@@ -109,7 +125,11 @@ pub fn check_cursor_config(
     Ok(info)
 }
 
-fn check_integer_range(config: &CursorConfig, at: &JsonPath, info: &RangeInfo) -> Result<()> {
+fn check_integer_range(
+    config: &CursorConfig,
+    at: &dyn Fn() -> JsonPath,
+    info: &RangeInfo,
+) -> Result<()> {
     let (Some(OrderedKey::Integer(s)), Some(OrderedKey::Integer(e))) = (info.start, info.end)
     else {
         unreachable!("integer cursors always have integer keys")
@@ -118,7 +138,7 @@ fn check_integer_range(config: &CursorConfig, at: &JsonPath, info: &RangeInfo) -
         if value < 0 {
             return Err(Error::at(
                 ErrorCode::NegativeCursor,
-                &at.key(name),
+                &at().key(name),
                 format!("expected an integer cursor >= 0, found {value}"),
             ));
         }
@@ -126,7 +146,7 @@ fn check_integer_range(config: &CursorConfig, at: &JsonPath, info: &RangeInfo) -
     if s <= e && e - s != config.batch_size as i128 {
         return Err(Error::at(
             ErrorCode::BatchSizeMismatch,
-            &at.key("batch_size"),
+            &at().key("batch_size"),
             format!(
                 "expected batch_size {} (end_cursor {e} - start_cursor {s}), found {}",
                 e - s,
@@ -177,28 +197,30 @@ fn check_create_batches(create: &CreateBatches, warnings: &mut Vec<Warning>) -> 
     }
 
     let mut seen: HashMap<&str, usize> = HashMap::with_capacity(create.cursor_configs.len());
-    let mut ranges = Vec::with_capacity(create.cursor_configs.len());
+    // What the coverage check compares, and nothing more: kept for every config, it would
+    // double the memory a large outcome takes to validate.
+    let mut bounds: Vec<(Bounds, usize)> = Vec::with_capacity(create.cursor_configs.len());
     let mut first_kind: Option<(CursorKind, usize)> = None;
     for (i, config) in create.cursor_configs.iter().enumerate() {
-        let at = configs_at.index(i);
+        let at = || configs_at.index(i);
         if let Some(first) = seen.insert(&config.batch_id, i) {
             return Err(Error::at(
                 ErrorCode::DuplicateBatchId,
-                &at.key("batch_id"),
+                &at().key("batch_id"),
                 format!(
                     "expected a unique batch_id, found {:?} already used by cursor_configs[{first}]",
                     config.batch_id
                 ),
             ));
         }
-        let info = check_cursor_config(config, &at, warnings)?;
+        let info = check_range(config, &at, warnings)?;
         if info.kind != CursorKind::Null {
             match first_kind {
                 None => first_kind = Some((info.kind, i)),
                 Some((kind, j)) if kind != info.kind => {
                     return Err(Error::at(
                         ErrorCode::MixedCursorKinds,
-                        &at,
+                        &at(),
                         format!(
                             "expected every range of one outcome to be of one kind ({kind}, as cursor_configs[{j}]), found {}",
                             info.kind
@@ -208,10 +230,12 @@ fn check_create_batches(create: &CreateBatches, warnings: &mut Vec<Warning>) -> 
                 Some(_) => {}
             }
         }
-        ranges.push(info);
+        if (info.is_ordered() || info.kind == CursorKind::Null) && !info.is_empty() {
+            bounds.push(((info.start, info.end), i));
+        }
     }
 
-    check_coverage(&create.cursor_configs, &ranges, &configs_at, warnings)?;
+    check_coverage(&create.cursor_configs, bounds, &configs_at, warnings)?;
 
     let sum: u64 = create.cursor_configs.iter().map(|c| c.batch_size as u64).sum();
     if sum != create.total_items {
@@ -230,19 +254,14 @@ fn check_create_batches(create: &CreateBatches, warnings: &mut Vec<Warning>) -> 
 /// A range's bounds on the number line of its kind: `None` ends are open.
 type Bounds = (Option<OrderedKey>, Option<OrderedKey>);
 
-/// Overlaps between ordered ranges are errors, gaps are warnings.
+/// Overlaps between ordered ranges are errors, gaps are warnings. `order` holds the bounds
+/// of the non-empty ordered (or fully open) ranges and their index in `configs`.
 fn check_coverage(
     configs: &[CursorConfig],
-    ranges: &[RangeInfo],
+    mut order: Vec<(Bounds, usize)>,
     configs_at: &JsonPath,
     warnings: &mut Vec<Warning>,
 ) -> Result<()> {
-    let mut order: Vec<(Bounds, usize)> = ranges
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| (r.is_ordered() || r.kind == CursorKind::Null) && !r.is_empty())
-        .map(|(i, r)| ((r.start, r.end), i))
-        .collect();
     // Open starts sort first: `None < Some(_)`.
     if !order.windows(2).all(|w| w[0].0 .0 <= w[1].0 .0) {
         order.sort_by(|a, b| a.0 .0.cmp(&b.0 .0));

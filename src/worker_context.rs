@@ -25,6 +25,7 @@
 //! worker's cursor are filled from the placeholder.
 
 use std::fmt;
+use std::marker::PhantomData;
 
 use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
@@ -312,35 +313,85 @@ pub(crate) fn check_checkpoint_cursor(
 
 impl<'de> Deserialize<'de> for StepData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(StepVisitor::<Extra>(PhantomData))
+    }
+}
+
+/// Step data for reading a worker's context: of the results, only the checkpoint keys are
+/// read; the rest (a worker's results can be large) is skipped, not copied.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WorkerStep(pub StepData);
+
+impl<'de> Deserialize<'de> for WorkerStep {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer
+            .deserialize_map(StepVisitor::<CheckpointKeys>(PhantomData))
+            .map(WorkerStep)
+    }
+}
+
+/// The checkpoint keys of a results object, the others skipped.
+struct CheckpointKeys(Extra);
+
+impl From<CheckpointKeys> for Extra {
+    fn from(keys: CheckpointKeys) -> Extra {
+        keys.0
+    }
+}
+
+impl<'de> Deserialize<'de> for CheckpointKeys {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
         impl<'de> Visitor<'de> for V {
-            type Value = StepData;
+            type Value = CheckpointKeys;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a workflow step object {inputs, results, checkpoint}")
+                f.write_str("a results object")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StepData, A::Error> {
-                let mut inputs: Option<Option<WorkerInputsRead>> = None;
-                let mut results: Option<Option<Extra>> = None;
-                let mut checkpoint: Option<Option<CheckpointField>> = None;
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CheckpointKeys, A::Error> {
+                let mut out = Extra::default();
                 while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
-                        "inputs" => set_once(&mut inputs, &key, map.next_value()?)?,
-                        "results" => set_once(&mut results, &key, map.next_value()?)?,
-                        "checkpoint" => set_once(&mut checkpoint, &key, map.next_value()?)?,
-                        // Hosts pass whole step records (name, state, ...): read-only here.
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
+                    if CHECKPOINT_KEYS.contains(&&*key) {
+                        let value: RawJson = map.next_value()?;
+                        out.insert_new(key, value)?;
+                    } else {
+                        map.next_value::<IgnoredAny>()?;
                     }
                 }
-                Ok(StepData {
-                    inputs: inputs.flatten(),
-                    results: results.flatten().unwrap_or_default(),
-                    checkpoint: checkpoint.flatten(),
-                })
+                Ok(CheckpointKeys(out))
             }
         }
         deserializer.deserialize_map(V)
+    }
+}
+
+/// Reads `{inputs, results, checkpoint}`; `R` decides how much of the results is kept.
+struct StepVisitor<R>(PhantomData<R>);
+
+impl<'de, R: Deserialize<'de> + Into<Extra>> Visitor<'de> for StepVisitor<R> {
+    type Value = StepData;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a workflow step object {inputs, results, checkpoint}")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StepData, A::Error> {
+        let mut inputs: Option<Option<WorkerInputsRead>> = None;
+        let mut results: Option<Option<R>> = None;
+        let mut checkpoint: Option<Option<CheckpointField>> = None;
+        while let Some(Key(key)) = map.next_key::<Key>()? {
+            match &*key {
+                "inputs" => set_once(&mut inputs, &key, map.next_value()?)?,
+                "results" => set_once(&mut results, &key, map.next_value()?)?,
+                "checkpoint" => set_once(&mut checkpoint, &key, map.next_value()?)?,
+                // Hosts pass whole step records (name, state, ...): read-only here.
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(StepData {
+            inputs: inputs.flatten(),
+            results: results.flatten().map(Into::into).unwrap_or_default(),
+            checkpoint: checkpoint.flatten(),
+        })
     }
 }
 
@@ -380,8 +431,8 @@ impl<'de> Deserialize<'de> for CheckpointField {
 }
 
 /// `worker_context`: input the step data; output the context.
-pub fn worker_context(step: StepData, warnings: &mut Vec<Warning>) -> Result<BatchWorkerContext> {
-    context_from_step(&step, warnings)
+pub fn worker_context(step: WorkerStep, warnings: &mut Vec<Warning>) -> Result<BatchWorkerContext> {
+    context_from_step(&step.0, warnings)
 }
 
 /// `validate_worker_inputs`: input a worker's inputs; output the canonical inputs (every key).

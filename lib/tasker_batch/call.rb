@@ -23,6 +23,17 @@ module TaskerBatch
       Result.new(value, warnings)
     end
 
+    # Like #call_with_warnings, with the value as a TaskerBatch::Native::Document: JSON kept on
+    # the Rust side, turned into Ruby objects only for the members that are read
+    # (`doc["key"]`, `doc[0]`, `doc.size`, `doc.to_ruby`, `doc.to_json`).
+    def call_lazy(op, input)
+      ok, value, warnings = Native.call_lazy(op.to_s, input)
+      raise error_from(value, warnings) unless ok
+
+      warnings.each { |w| warning_handler&.call(w) }
+      Result.new(value, warnings)
+    end
+
     # The names of every operation the core offers.
     def operations
       Native.operations

@@ -8,6 +8,7 @@
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::value::ReprValue;
+use rb_sys::VALUE;
 use magnus::{
     Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value,
 };
@@ -71,10 +72,7 @@ impl Writer<'_> {
             match int.to_i64() {
                 Ok(n) => self.out.push_str(itoa(n).as_str()),
                 // A Bignum: its decimal digits are the JSON number.
-                Err(_) => {
-                    let digits: String = int.funcall("to_s", ()).map_err(|e| internal(at, e))?;
-                    self.out.push_str(&digits);
-                }
+                Err(_) => self.out.push_str(&bignum_digits(int)),
             }
         } else if let Some(float) = Float::from_value(value) {
             let f = float.to_f64();
@@ -161,6 +159,17 @@ impl Writer<'_> {
     }
 }
 
+/// The decimal digits of an Integer, through Ruby's C API (no Ruby method is called, so a
+/// redefined `Integer#to_s` cannot change them).
+pub fn bignum_digits(int: Integer) -> String {
+    // SAFETY: `rb_big2str` returns a new String of ASCII digits; it is read right away.
+    unsafe {
+        let s = RString::from_value(Value::from_raw(rb_sys::rb_big2str(int.as_raw(), 10)))
+            .expect("rb_big2str returns a String");
+        String::from_utf8_lossy(s.as_slice()).into_owned()
+    }
+}
+
 fn key_name(key: Value) -> Result<String, String> {
     if let Some(s) = RString::from_value(key) {
         return s.to_string().map_err(|_| "non-UTF-8 String".to_owned());
@@ -200,21 +209,29 @@ fn itoa(n: i64) -> String {
 
 /// Builds Ruby objects from compact JSON text written by the core (so it is valid JSON).
 /// Object keys become frozen, deduplicated Strings; integers of any size become Integers.
+///
+/// Raw C API calls rather than magnus's protected wrappers: nothing here can raise (the
+/// objects are fresh and unfrozen), and the protection costs more than the work for the many
+/// small objects an output has.
 pub fn from_json(ruby: &Ruby, text: &str) -> Result<Value, Error> {
     let mut reader = Reader {
-        ruby,
         bytes: text.as_bytes(),
         text,
         pos: 0,
+        keys: Vec::new(),
     };
-    reader.value()
+    let _ = ruby;
+    // SAFETY: see the function documentation; every VALUE built is stored into its parent
+    // right away, and the root is returned to Ruby.
+    Ok(unsafe { Value::from_raw(reader.value()) })
 }
 
 struct Reader<'a> {
-    ruby: &'a Ruby,
     bytes: &'a [u8],
     text: &'a str,
     pos: usize,
+    /// Keys already interned in this output: outputs repeat the same few keys many times.
+    keys: Vec<(&'a str, VALUE)>,
 }
 
 impl<'a> Reader<'a> {
@@ -222,64 +239,65 @@ impl<'a> Reader<'a> {
         self.bytes[self.pos]
     }
 
-    fn value(&mut self) -> Result<Value, Error> {
+    unsafe fn value(&mut self) -> VALUE {
         match self.peek() {
             b'{' => self.object(),
             b'[' => self.array(),
             b'"' => {
                 let s = self.string_slice();
-                Ok(self.ruby_string(s).as_value())
+                ruby_string(s)
             }
             b't' => {
                 self.pos += 4;
-                Ok(self.ruby.qtrue().as_value())
+                rb_sys::Qtrue as VALUE
             }
             b'f' => {
                 self.pos += 5;
-                Ok(self.ruby.qfalse().as_value())
+                rb_sys::Qfalse as VALUE
             }
             b'n' => {
                 self.pos += 4;
-                Ok(self.ruby.qnil().as_value())
+                rb_sys::Qnil as VALUE
             }
             _ => self.number(),
         }
     }
 
-    fn object(&mut self) -> Result<Value, Error> {
+    unsafe fn object(&mut self) -> VALUE {
         self.pos += 1;
-        let hash = self.ruby.hash_new();
+        let hash = rb_sys::rb_hash_new();
         if self.peek() == b'}' {
             self.pos += 1;
-            return Ok(hash.as_value());
+            return hash;
         }
         loop {
             let key = self.string_slice();
             let key = self.interned(key);
             self.pos += 1; // ':'
-            let value = self.value()?;
-            hash.aset(key, value)?;
+            let value = self.value();
+            rb_sys::rb_hash_aset(hash, key, value);
             let sep = self.peek();
             self.pos += 1;
             if sep == b'}' {
-                return Ok(hash.as_value());
+                return hash;
             }
         }
     }
 
-    fn array(&mut self) -> Result<Value, Error> {
+    unsafe fn array(&mut self) -> VALUE {
         self.pos += 1;
-        let array = self.ruby.ary_new();
+        let array = rb_sys::rb_ary_new();
         if self.peek() == b']' {
             self.pos += 1;
-            return Ok(array.as_value());
+            return array;
         }
         loop {
-            array.push(self.value()?)?;
+            let item = self.value();
+            rb_sys::rb_ary_push(array, item);
             let sep = self.peek();
             self.pos += 1;
             if sep == b']' {
-                return Ok(array.as_value());
+                return array;
             }
         }
     }
@@ -300,38 +318,32 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn ruby_string(&self, literal: &str) -> RString {
-        let inner = &literal[1..literal.len() - 1];
-        if inner.contains('\\') {
-            let decoded: String =
-                serde_json::from_str(literal).expect("the core writes valid string literals");
-            self.ruby.str_new(&decoded)
-        } else {
-            self.ruby.str_new(inner)
+    unsafe fn interned(&mut self, literal: &'a str) -> VALUE {
+        if let Some(&(_, key)) = self.keys.iter().find(|(k, _)| *k == literal) {
+            return key;
         }
-    }
-
-    fn interned(&self, literal: &str) -> Value {
-        let inner = &literal[1..literal.len() - 1];
         let decoded;
+        let inner = &literal[1..literal.len() - 1];
         let text = if inner.contains('\\') {
             decoded = serde_json::from_str::<String>(literal).expect("valid key literal");
             decoded.as_str()
         } else {
             inner
         };
-        // SAFETY: a plain call into Ruby's C API with a valid UTF-8 buffer.
-        unsafe {
-            let raw = rb_sys::rb_enc_interned_str(
-                text.as_ptr().cast(),
-                text.len() as _,
-                rb_sys::rb_utf8_encoding(),
-            );
-            Value::from_raw(raw)
+        let key = rb_sys::rb_enc_interned_str(
+            text.as_ptr().cast(),
+            text.len() as _,
+            rb_sys::rb_utf8_encoding(),
+        );
+        // Interned strings live as long as something refers to them: this one is stored in
+        // the hash being built before anything else is allocated.
+        if self.keys.len() < 64 {
+            self.keys.push((literal, key));
         }
+        key
     }
 
-    fn number(&mut self) -> Result<Value, Error> {
+    unsafe fn number(&mut self) -> VALUE {
         let start = self.pos;
         while self.pos < self.bytes.len()
             && matches!(self.bytes[self.pos], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
@@ -341,17 +353,24 @@ impl<'a> Reader<'a> {
         let token = &self.text[start..self.pos];
         if token.contains(['.', 'e', 'E']) {
             let f: f64 = token.parse().expect("the core writes valid numbers");
-            return Ok(self.ruby.float_from_f64(f).as_value());
+            return rb_sys::rb_float_new(f);
         }
         if let Ok(n) = token.parse::<i64>() {
-            return Ok(self.ruby.integer_from_i64(n).as_value());
+            return rb_sys::rb_ll2inum(n);
         }
-        if let Ok(n) = token.parse::<i128>() {
-            return Ok(self.ruby.integer_from_i128(n).as_value());
-        }
-        // Beyond 128 bits: Ruby parses the digits itself.
+        // Beyond 64 bits: Ruby parses the digits itself.
         let digits = std::ffi::CString::new(token).expect("digits have no NUL");
-        // SAFETY: a NUL-terminated decimal string; base 10.
-        Ok(unsafe { Value::from_raw(rb_sys::rb_cstr2inum(digits.as_ptr(), 10)) })
+        rb_sys::rb_cstr2inum(digits.as_ptr(), 10)
+    }
+}
+
+unsafe fn ruby_string(literal: &str) -> VALUE {
+    let inner = &literal[1..literal.len() - 1];
+    if inner.contains('\\') {
+        let decoded: String =
+            serde_json::from_str(literal).expect("the core writes valid string literals");
+        rb_sys::rb_utf8_str_new(decoded.as_ptr().cast(), decoded.len() as _)
+    } else {
+        rb_sys::rb_utf8_str_new(inner.as_ptr().cast(), inner.len() as _)
     }
 }

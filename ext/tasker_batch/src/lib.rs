@@ -13,6 +13,8 @@
 //! Which path each Ruby method uses was decided by measurement (`bench/conversion.rb`).
 
 mod convert;
+mod document;
+mod ruby_de;
 
 use std::ffi::c_void;
 use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
@@ -29,7 +31,7 @@ use tasker_batch::operations::{self, Success};
 const GVL_RELEASE_BYTES: usize = 32 * 1024;
 
 /// `TaskerCore::BatchProcessing::Error`, defined by the Ruby layer before this library loads.
-static BATCH_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
+pub(crate) static BATCH_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
     let core: RModule = ruby
         .class_object()
         .const_get("TaskerCore")
@@ -155,24 +157,50 @@ fn exact_value(text: &str) -> Option<serde_json::Value> {
     exact(&value).then_some(value)
 }
 
-/// `Native.call(op, object)`: `[true, value, warnings]` or `[false, error, warnings]`, with
-/// Ruby objects converted directly to and from JSON text (see `convert`).
+/// `Native.call(op, object)`: `[true, value, warnings]` or `[false, error, warnings]`. The core
+/// reads the Ruby objects in place (`ruby_de`, with the GC paused so that lent strings stay
+/// put); the operation then runs without the GVL when its input was large, and its output is
+/// built into Ruby objects directly (`convert::from_json`).
 fn call(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
+    call_operation(ruby, op, input, Output::Objects)
+}
+
+/// `Native.call_lazy(op, object)`: like `call`, with the value as a
+/// `TaskerBatch::Native::Document` that builds Ruby objects only for what is read.
+fn call_lazy(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
+    call_operation(ruby, op, input, Output::Document)
+}
+
+/// How an operation's output reaches Ruby.
+#[derive(Clone, Copy)]
+enum Output {
+    Objects,
+    Document,
+}
+
+fn call_operation(ruby: &Ruby, op: String, input: Value, output: Output) -> Result<RArray, Error> {
     guarded(ruby, "call", || {
+        let size = std::cell::Cell::new(0usize);
+        let read = ruby_de::with_gc_disabled(|| {
+            operations::catching(&op, || {
+                // Read without tracking paths; only a failed read is read again to find where.
+                read_operation(&op, ruby_de::RubyDeserializer::new(ruby, input, &size), false)
+                    .or_else(|_| {
+                        read_operation(&op, ruby_de::RubyDeserializer::new(ruby, input, &size), true)
+                    })
+            })
+        });
+        let result = read.and_then(|pending| {
+            maybe_without_gvl(size.get() * VALUE_BYTES, || operations::catching(&op, pending))
+        });
         let triple = ruby.ary_new_capa(3);
-        let text = match convert::to_json(ruby, input) {
-            Ok(text) => text,
-            Err(e) => {
-                triple.push(false)?;
-                triple.push(error_hash(ruby, e.code.as_str(), &e.message, &e.path)?)?;
-                triple.push(ruby.ary_new())?;
-                return Ok(triple);
-            }
-        };
-        match maybe_without_gvl(text.len(), || operations::call_catching(&op, &text)) {
+        match result {
             Ok(Success { value, warnings }) => {
                 triple.push(true)?;
-                triple.push(convert::from_json(ruby, &value)?)?;
+                match output {
+                    Output::Objects => triple.push(convert::from_json(ruby, &value)?)?,
+                    Output::Document => triple.push(document::Document::new(value))?,
+                }
                 let list = ruby.ary_new_capa(warnings.len());
                 for w in &warnings {
                     list.push(error_hash(ruby, w.code.as_str(), &w.message, &w.path)?)?;
@@ -188,6 +216,28 @@ fn call(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
         Ok(triple)
     })
 }
+
+macro_rules! ruby_dispatch {
+    ($($name:literal, $summary:literal, $f:path;)*) => {
+        /// Reads the input of the operation `name` from Ruby objects: every operation of the
+        /// core's list, instantiated for the Ruby deserializer.
+        fn read_operation(
+            name: &str,
+            input: ruby_de::RubyDeserializer<'_>,
+            track_paths: bool,
+        ) -> tasker_batch::Result<operations::Pending> {
+            match name {
+                $($name => operations::read_input(input, $f, track_paths),)*
+                _ => Err(operations::unknown_operation(name)),
+            }
+        }
+    };
+}
+
+tasker_batch::for_each_operation!(ruby_dispatch);
+
+/// A rough JSON size per Ruby value read, to compare inputs read in place with text inputs.
+const VALUE_BYTES: usize = 16;
 
 /// `{"code" => ..., "message" => ..., "path" => ...}`, the envelope's error and warning shape.
 fn error_hash(ruby: &Ruby, code: &str, message: &str, path: &str) -> Result<RHash, Error> {
@@ -213,6 +263,8 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let top = ruby.define_module("TaskerBatch")?;
     let native = top.define_module("Native")?;
     native.define_module_function("call", function!(call, 2))?;
+    native.define_module_function("call_lazy", function!(call_lazy, 2))?;
+    document::define(ruby, native)?;
     native.define_module_function("call_json", function!(call_json, 2))?;
     native.define_module_function("call_value", function!(call_value, 2))?;
     native.define_module_function("operations", function!(operation_names, 0))?;

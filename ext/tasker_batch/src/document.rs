@@ -1,0 +1,167 @@
+//! `TaskerBatch::Native::Document`: an operation's output kept as its JSON text, turned into
+//! Ruby objects only where Ruby reads it.
+//!
+//! Building Ruby objects is most of what a large output costs (ten thousand cursor configs are
+//! ten thousand Hashes and Strings), and often none of them is needed: a partition goes on into
+//! an outcome, an outcome into a step's stored results. A Document answers `size`, `to_json`
+//! and single members without building the rest.
+
+use std::cell::OnceCell;
+use std::ops::Range;
+
+use magnus::value::ReprValue;
+use magnus::{Error, Integer, RString, Ruby, Value};
+use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use crate::convert;
+
+/// Where the members of the top-level value are in the text.
+enum Index {
+    Object(Vec<(String, Range<usize>)>),
+    Array(Vec<Range<usize>>),
+    Scalar,
+}
+
+/// A JSON value written by the core, read lazily.
+#[magnus::wrap(class = "TaskerBatch::Native::Document", free_immediately, size)]
+pub struct Document {
+    text: String,
+    index: OnceCell<Index>,
+}
+
+impl Document {
+    pub fn new(text: String) -> Self {
+        Document {
+            text,
+            index: OnceCell::new(),
+        }
+    }
+
+    fn index(&self, ruby: &Ruby) -> Result<&Index, Error> {
+        if let Some(index) = self.index.get() {
+            return Ok(index);
+        }
+        // The core wrote this text, so it is valid JSON: a failure here is a bug, raised as
+        // one rather than answered with made-up members.
+        let index = index_of(&self.text).map_err(|e| {
+            Error::new(
+                ruby.get_inner(&crate::BATCH_ERROR),
+                format!("internal error: an operation wrote invalid JSON ({e})"),
+            )
+        })?;
+        Ok(self.index.get_or_init(|| index))
+    }
+
+    fn member(&self, ruby: &Ruby, range: &Range<usize>) -> Result<Value, Error> {
+        convert::from_json(ruby, &self.text[range.clone()])
+    }
+
+    /// `doc[key]` for an object (String or Symbol key), `doc[i]` for an array; nil if absent.
+    fn get(ruby: &Ruby, rb_self: &Self, key: Value) -> Result<Value, Error> {
+        match rb_self.index(ruby)? {
+            Index::Object(members) => {
+                let name = if let Some(s) = RString::from_value(key) {
+                    s.to_string()?
+                } else {
+                    key.funcall::<_, _, RString>("to_s", ())?.to_string()?
+                };
+                match members.iter().find(|(k, _)| *k == name) {
+                    Some((_, range)) => rb_self.member(ruby, range),
+                    None => Ok(ruby.qnil().as_value()),
+                }
+            }
+            Index::Array(items) => {
+                let i = Integer::from_value(key)
+                    .ok_or_else(|| Error::new(ruby.exception_type_error(), "expected an Integer index"))?
+                    .to_i64()?;
+                let i = if i < 0 { i + items.len() as i64 } else { i };
+                match usize::try_from(i).ok().and_then(|i| items.get(i)) {
+                    Some(range) => rb_self.member(ruby, range),
+                    None => Ok(ruby.qnil().as_value()),
+                }
+            }
+            Index::Scalar => Ok(ruby.qnil().as_value()),
+        }
+    }
+
+    /// Members of an object or elements of an array (0 for a scalar).
+    fn size(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
+        Ok(match rb_self.index(ruby)? {
+            Index::Object(members) => members.len(),
+            Index::Array(items) => items.len(),
+            Index::Scalar => 0,
+        })
+    }
+
+    /// The whole value as Ruby objects.
+    fn to_ruby(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
+        convert::from_json(ruby, &rb_self.text)
+    }
+
+    /// The exact JSON text (arguments, such as the generator state `JSON.generate` passes, are
+    /// not needed: the text is already compact).
+    fn to_json(&self, _args: &[Value]) -> String {
+        self.text.clone()
+    }
+}
+
+/// Spans of the top-level members of valid JSON text.
+fn index_of(text: &str) -> Result<Index, serde_json::Error> {
+    struct Spans<'a>(&'a str);
+    impl<'de> Visitor<'de> for Spans<'de> {
+        type Value = Index;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Index, A::Error> {
+            let mut members = Vec::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let raw: &RawValue = map.next_value()?;
+                members.push((key, span(self.0, raw)));
+            }
+            Ok(Index::Object(members))
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Index, A::Error> {
+            let mut items = Vec::new();
+            while let Some(raw) = seq.next_element::<&RawValue>()? {
+                items.push(span(self.0, raw));
+            }
+            Ok(Index::Array(items))
+        }
+        fn visit_bool<E>(self, _: bool) -> Result<Index, E> {
+            Ok(Index::Scalar)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Index, E> {
+            Ok(Index::Scalar)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Index, E> {
+            Ok(Index::Scalar)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Index, E> {
+            Ok(Index::Scalar)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Index, E> {
+            Ok(Index::Scalar)
+        }
+        fn visit_unit<E>(self) -> Result<Index, E> {
+            Ok(Index::Scalar)
+        }
+    }
+    fn span(text: &str, raw: &RawValue) -> Range<usize> {
+        let start = raw.get().as_ptr() as usize - text.as_ptr() as usize;
+        start..start + raw.get().len()
+    }
+    serde_json::Deserializer::from_str(text).deserialize_any(Spans(text))
+}
+
+/// Defines the Ruby class and its methods.
+pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
+    use magnus::{method, Module};
+    let class = native.define_class("Document", ruby.class_object())?;
+    class.define_method("[]", method!(Document::get, 1))?;
+    class.define_method("size", method!(Document::size, 0))?;
+    class.define_method("to_ruby", method!(Document::to_ruby, 0))?;
+    class.define_method("to_json", method!(Document::to_json, -1))?;
+    Ok(())
+}

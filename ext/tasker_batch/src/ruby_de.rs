@@ -1,0 +1,361 @@
+//! A serde `Deserializer` over Ruby objects, so that the core's typed operations read Ruby
+//! Hashes and Arrays in place: no JSON text is written for the input, nothing is copied that
+//! the operation does not keep.
+//!
+//! It accepts exactly what `convert::to_json` accepts (JSON-shaped values; String or Symbol
+//! keys) and is lossless: where the core keeps a value exactly (serde_json's raw-value
+//! protocol, see `deserialize_newtype_struct`), the Ruby value is written as JSON text.
+//!
+//! Strings are lent to the core without copying. That is sound because nothing moves or frees
+//! them while an input is read: no Ruby code runs, and the caller keeps the garbage collector
+//! off for the duration (`with_gc_disabled`), so no collection — compacting or not — can happen
+//! either.
+
+use std::fmt;
+use std::os::raw::{c_int, c_long};
+
+use magnus::rb_sys::{AsRawValue, FromRawValue};
+use magnus::value::ReprValue;
+use magnus::{Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
+use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
+use tasker_batch::input::coded;
+use tasker_batch::{ErrorCode, MAX_NESTING};
+
+use crate::convert;
+
+/// The name serde_json gives the newtype struct through which a `RawValue` is deserialized.
+const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+
+/// An error while reading Ruby objects; the message may carry a core error code.
+#[derive(Debug)]
+pub struct DeError(String);
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError(msg.to_string())
+    }
+}
+
+/// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby
+/// strings lent to the core stay where they are.
+pub fn with_gc_disabled<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if !self.0 {
+                // SAFETY: plain C API call, on the thread that holds the GVL.
+                unsafe { rb_sys::rb_gc_enable() };
+            }
+        }
+    }
+    // SAFETY: as above. `rb_gc_disable` returns whether the GC was already disabled.
+    let was_disabled = unsafe { rb_sys::rb_gc_disable() } == rb_sys::Qtrue as rb_sys::VALUE;
+    let _restore = Restore(was_disabled);
+    f()
+}
+
+/// A deserializer for one Ruby value.
+pub struct RubyDeserializer<'r> {
+    ruby: &'r Ruby,
+    value: Value,
+    depth: usize,
+    /// Values read so far, shared by the whole tree: how large the input was.
+    count: &'r std::cell::Cell<usize>,
+}
+
+impl<'r> RubyDeserializer<'r> {
+    /// Reads `value`, counting the values read into `count`. Call inside [`with_gc_disabled`].
+    pub fn new(ruby: &'r Ruby, value: Value, count: &'r std::cell::Cell<usize>) -> Self {
+        RubyDeserializer {
+            ruby,
+            value,
+            depth: 0,
+            count,
+        }
+    }
+
+    fn child(&self, value: Value) -> Self {
+        RubyDeserializer {
+            ruby: self.ruby,
+            value,
+            depth: self.depth + 1,
+            count: self.count,
+        }
+    }
+
+    fn is(&self, constant: rb_sys::ruby_special_consts) -> bool {
+        self.value.as_raw() == constant as rb_sys::VALUE
+    }
+}
+
+/// Lends the bytes of a Ruby string for the lifetime the caller chooses.
+///
+/// SAFETY: the caller guarantees that the string is neither mutated nor moved nor freed while
+/// the returned slice is used (see the module documentation).
+unsafe fn lend<'a>(s: RString) -> &'a [u8] {
+    let bytes = s.as_slice();
+    std::slice::from_raw_parts(bytes.as_ptr(), bytes.len())
+}
+
+fn type_mismatch(value: Value) -> DeError {
+    // SAFETY: reading a class name runs no Ruby code.
+    let class = unsafe { value.classname() }.into_owned();
+    coded(
+        ErrorCode::TypeMismatch,
+        format_args!(
+            "expected a JSON value (Hash, Array, String, Symbol, Integer, Float, true, false or nil), found {class}"
+        ),
+    )
+}
+
+fn utf8<'a>(bytes: &'a [u8]) -> Result<&'a str, DeError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        coded(
+            ErrorCode::InvalidUtf8,
+            format_args!(
+                "expected a UTF-8 string, found an invalid byte at offset {}",
+                e.valid_up_to()
+            ),
+        )
+    })
+}
+
+impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.depth > MAX_NESTING {
+            return Err(coded(
+                ErrorCode::NestingTooDeep,
+                format_args!(
+                    "expected values nested at most {MAX_NESTING} levels deep (a Hash or Array that contains itself never ends)"
+                ),
+            ));
+        }
+        let value = self.value;
+        self.count.set(self.count.get() + 1);
+        if value.is_nil() {
+            return visitor.visit_unit();
+        }
+        if self.is(rb_sys::Qtrue) {
+            return visitor.visit_bool(true);
+        }
+        if self.is(rb_sys::Qfalse) {
+            return visitor.visit_bool(false);
+        }
+        if let Some(s) = RString::from_value(value) {
+            // SAFETY: see the module documentation.
+            let text = utf8(unsafe { lend::<'de>(s) })?;
+            return visitor.visit_borrowed_str(text);
+        }
+        if let Some(hash) = RHash::from_value(value) {
+            return visitor.visit_map(HashAccess::new(&self, hash)?);
+        }
+        if let Some(array) = RArray::from_value(value) {
+            return visitor.visit_seq(ArrayAccess {
+                parent: &self,
+                array,
+                next: 0,
+            });
+        }
+        if let Some(int) = Integer::from_value(value) {
+            if let Ok(n) = int.to_i64() {
+                return visitor.visit_i64(n);
+            }
+            let digits = convert::bignum_digits(int);
+            if let Ok(n) = digits.parse::<u128>() {
+                return visitor.visit_u128(n);
+            }
+            if let Ok(n) = digits.parse::<i128>() {
+                return visitor.visit_i128(n);
+            }
+            return Err(coded(
+                ErrorCode::OutOfRange,
+                format_args!("expected a number within 128 bits, found {digits}"),
+            ));
+        }
+        if let Some(float) = Float::from_value(value) {
+            let f = float.to_f64();
+            if !f.is_finite() {
+                return Err(coded(
+                    ErrorCode::OutOfRange,
+                    format_args!("expected a finite number, found {f}"),
+                ));
+            }
+            return visitor.visit_f64(f);
+        }
+        if let Some(symbol) = Symbol::from_value(value) {
+            let name = symbol
+                .name()
+                .map_err(|e| DeError(format!("internal error reading a Symbol: {e}")))?;
+            return visitor.visit_str(&name);
+        }
+        Err(type_mismatch(value))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.value.is_nil() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        if name == RAW_VALUE_TOKEN {
+            // The core keeps this value exactly: hand over its JSON text the way serde_json's
+            // own deserializer does, as a one-entry map {TOKEN: text}.
+            let text = convert::to_json(self.ruby, self.value).map_err(|e| {
+                let within = if e.path.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (at {} within this value)", e.path)
+                };
+                coded::<DeError>(e.code, format_args!("{}{within}", e.message))
+            })?;
+            return visitor.visit_map(RawValueAccess { text: Some(text) });
+        }
+        visitor.visit_newtype_struct(self)
+    }
+
+    /// A value the operation ignores is not looked at (a step's large results, say).
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        visitor.visit_unit()
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+        unit unit_struct seq tuple tuple_struct map struct enum identifier
+    }
+}
+
+/// The entries of a Hash, collected without calling back into Ruby code.
+struct HashAccess<'a, 'r> {
+    parent: &'a RubyDeserializer<'r>,
+    entries: Vec<(Value, Value)>,
+    next: usize,
+}
+
+impl<'a, 'r> HashAccess<'a, 'r> {
+    fn new(parent: &'a RubyDeserializer<'r>, hash: RHash) -> Result<Self, DeError> {
+        unsafe extern "C" fn collect(key: rb_sys::VALUE, value: rb_sys::VALUE, arg: rb_sys::VALUE) -> c_int {
+            // SAFETY: `arg` is the Vec below, alive for the whole iteration.
+            let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
+            // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
+            entries.push(unsafe { (Value::from_raw(key), Value::from_raw(value)) });
+            rb_sys::st_retval::ST_CONTINUE as c_int
+        }
+        let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hash.len());
+        // SAFETY: the callback only appends to `entries` and never raises.
+        unsafe {
+            rb_sys::rb_hash_foreach(
+                hash.as_raw(),
+                Some(collect),
+                &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
+            );
+        }
+        Ok(HashAccess { parent, entries, next: 0 })
+    }
+}
+
+impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+        let Some(&(key, _)) = self.entries.get(self.next) else {
+            return Ok(None);
+        };
+        if let Some(s) = RString::from_value(key) {
+            // SAFETY: see the module documentation.
+            let text = utf8(unsafe { lend::<'de>(s) })?;
+            return seed
+                .deserialize(de::value::BorrowedStrDeserializer::new(text))
+                .map(Some);
+        }
+        if let Some(symbol) = Symbol::from_value(key) {
+            let name = symbol
+                .name()
+                .map_err(|e| DeError(format!("internal error reading a Symbol: {e}")))?;
+            return seed.deserialize(name.into_owned().into_deserializer()).map(Some);
+        }
+        // SAFETY: reading a class name runs no Ruby code.
+        let class = unsafe { key.classname() }.into_owned();
+        Err(coded(
+            ErrorCode::TypeMismatch,
+            format_args!("expected String or Symbol keys, found a {class} key"),
+        ))
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let (_, value) = self.entries[self.next];
+        self.next += 1;
+        seed.deserialize(self.parent.child(value))
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.entries.len() - self.next)
+    }
+}
+
+struct ArrayAccess<'a, 'r> {
+    parent: &'a RubyDeserializer<'r>,
+    array: RArray,
+    next: usize,
+}
+
+impl<'de> SeqAccess<'de> for ArrayAccess<'_, '_> {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+        if self.next >= self.array.len() {
+            return Ok(None);
+        }
+        // SAFETY: the index is in bounds and `rb_ary_entry` runs no Ruby code.
+        let item = unsafe {
+            Value::from_raw(rb_sys::rb_ary_entry(
+                self.array.as_raw(),
+                self.next as c_long,
+            ))
+        };
+        self.next += 1;
+        seed.deserialize(self.parent.child(item)).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.array.len() - self.next)
+    }
+}
+
+/// The one-entry map serde_json's raw-value protocol expects.
+struct RawValueAccess {
+    text: Option<String>,
+}
+
+impl<'de> MapAccess<'de> for RawValueAccess {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+        if self.text.is_none() {
+            return Ok(None);
+        }
+        seed.deserialize(de::value::BorrowedStrDeserializer::new(RAW_VALUE_TOKEN))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        let text = self.text.take().expect("the key was read first");
+        seed.deserialize(text.into_deserializer())
+    }
+}
