@@ -78,7 +78,6 @@ module TaskerCore
 
       def to_hash(dependency_results)
         return dependency_results if dependency_results.is_a?(Hash)
-        return dependency_results.to_h if dependency_results.nil?
 
         unless dependency_results.respond_to?(:get_results) &&
                (dependency_results.respond_to?(:each_key) || dependency_results.respond_to?(:keys))

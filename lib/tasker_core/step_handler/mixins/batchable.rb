@@ -45,7 +45,13 @@ module TaskerCore
         # `accumulated_results`, or any other result keys) into the current step's results; see
         # BatchProcessing.update_workflow_step_results. The current step is the one given to
         # get_batch_context, or `workflow_step:`.
-        def update_workflow_step_results(changes, workflow_step: nil)
+        #
+        # Ruby passes a trailing Hash without braces (`update_workflow_step_results("checkpoint_cursor"
+        # => 5)`) as keyword arguments to a method that takes keywords, so those are changes too.
+        def update_workflow_step_results(changes = nil, workflow_step: nil, **more_changes)
+          unless more_changes.empty?
+            changes = changes.is_a?(Hash) ? changes.merge(more_changes) : (changes || more_changes)
+          end
           step = workflow_step || @batch_workflow_step || (respond_to?(:workflow_step, true) && send(:workflow_step))
           unless step
             raise BatchProcessing::ValidationError.new(
