@@ -86,7 +86,9 @@ fn format_path(path: &serde_path_to_error::Path) -> String {
         match segment {
             Segment::Seq { index } => out.push_str(&format!("[{index}]")),
             Segment::Map { key } | Segment::Enum { variant: key } => push_key(&mut out, key),
-            Segment::Unknown => out.push_str("[?]"),
+            // A key that could not be read (not a string): the error is about the object
+            // that holds it, so the path stops there.
+            Segment::Unknown => break,
         }
     }
     out

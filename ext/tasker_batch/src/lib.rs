@@ -24,6 +24,7 @@ use magnus::{
     function, prelude::*, Error, ExceptionClass, RArray, RHash, RModule, RString, Ruby, Value,
 };
 use tasker_batch::operations::{self, Success};
+use tasker_batch::{ErrorCode, MAX_NESTING};
 
 /// Inputs at least this long are processed with the GVL released, so that other Ruby threads
 /// run during large partitions, expansions and aggregations. Small calls keep the GVL: giving
@@ -186,7 +187,20 @@ fn call_operation(ruby: &Ruby, op: String, input: Value, output: Output) -> Resu
                 // Read without tracking paths; only a failed read is read again to find where.
                 read_operation(&op, ruby_de::RubyDeserializer::new(ruby, input, &size), false)
                     .or_else(|_| {
-                        read_operation(&op, ruby_de::RubyDeserializer::new(ruby, input, &size), true)
+                        let tracked = ruby_de::RubyDeserializer::new(ruby, input, &size);
+                        read_operation(&op, tracked, true).map_err(|error| {
+                            if error.code != ErrorCode::NestingTooDeep
+                                && ruby_de::nests_deeper_than(input, MAX_NESTING)
+                            {
+                                tasker_batch::Error::new(
+                                    ErrorCode::NestingTooDeep,
+                                    "",
+                                    format!("expected values nested at most {MAX_NESTING} levels deep, found deeper nesting"),
+                                )
+                            } else {
+                                error
+                            }
+                        })
                     })
             })
         });

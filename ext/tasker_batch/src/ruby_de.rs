@@ -23,6 +23,41 @@ use tasker_batch::{ErrorCode, MAX_NESTING};
 
 use crate::convert;
 
+/// Whether `value` nests Hashes and Arrays deeper than `limit` (a self-referencing one never
+/// ends). The text path reports too-deep input as such even when a type error comes first;
+/// this lets the Ruby path do the same.
+pub fn nests_deeper_than(value: Value, limit: usize) -> bool {
+    fn depth_exceeds(value: Value, remaining: usize) -> bool {
+        if let Some(hash) = RHash::from_value(value) {
+            if remaining == 0 {
+                return true;
+            }
+            let mut deeper = false;
+            let _ = hash.foreach(|_: Value, v: Value| {
+                deeper = depth_exceeds(v, remaining - 1);
+                Ok(if deeper {
+                    magnus::r_hash::ForEach::Stop
+                } else {
+                    magnus::r_hash::ForEach::Continue
+                })
+            });
+            deeper
+        } else if let Some(array) = RArray::from_value(value) {
+            if remaining == 0 {
+                return true;
+            }
+            (0..array.len()).any(|i| {
+                array
+                    .entry::<Value>(i as isize)
+                    .is_ok_and(|item| depth_exceeds(item, remaining - 1))
+            })
+        } else {
+            false
+        }
+    }
+    depth_exceeds(value, limit)
+}
+
 /// The name serde_json gives the newtype struct through which a `RawValue` is deserialized.
 const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
