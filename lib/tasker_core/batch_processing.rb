@@ -32,11 +32,12 @@ module TaskerCore
       results
     end
 
-    # Splits a key space into cursor configs (wire hashes). `strategy:` is one of
-    # "integer_by_count", "integer_by_size", "uuid", "timestamp", "boundaries"; see
-    # docs/operations.md for each strategy's keys.
+    # Splits a key space into cursor configs: a TaskerBatch::CursorConfigList (an Enumerable
+    # of wire Hashes, built only when looked at). `strategy:` is one of "integer_by_count",
+    # "integer_by_size", "uuid", "timestamp", "boundaries"; see docs/operations.md for each
+    # strategy's keys.
     def partition(**request)
-      TaskerBatch.call(:partition, request)
+      TaskerBatch::CursorConfigList.new(TaskerBatch.call_lazy(:partition, request).value)
     end
   end
 end

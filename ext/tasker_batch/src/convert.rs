@@ -9,6 +9,7 @@
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::value::ReprValue;
 use rb_sys::VALUE;
+use magnus::TryConvert;
 use magnus::{
     Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value,
 };
@@ -90,6 +91,11 @@ impl Writer<'_> {
         } else if let Some(symbol) = Symbol::from_value(value) {
             let name = symbol.name().map_err(|e| internal(at, e))?;
             push_json_string(self.out, &name);
+        } else if let Ok(document) = <&crate::document::Document>::try_convert(value) {
+            // An earlier call's output, already compact JSON.
+            self.out.push_str(document.text());
+        } else if let Some(native) = native_form(value) {
+            self.value(native, at, depth)?;
         } else {
             let class = unsafe { value.classname() }.into_owned();
             return Err(ConvertError {
@@ -157,6 +163,17 @@ impl Writer<'_> {
         self.out.push('}');
         Ok(())
     }
+}
+
+/// The native form of a tasker-batch Ruby object that stands for JSON (a
+/// `TaskerBatch::CursorConfigList` answers its Array or its Document), through its
+/// `to_native` method; `None` for any other object.
+pub fn native_form(value: Value) -> Option<Value> {
+    let class = unsafe { value.classname() };
+    if class != "TaskerBatch::CursorConfigList" {
+        return None;
+    }
+    value.funcall::<_, _, Value>("to_native", ()).ok()
 }
 
 /// The decimal digits of an Integer, through Ruby's C API (no Ruby method is called, so a

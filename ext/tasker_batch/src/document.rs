@@ -85,6 +85,34 @@ impl Document {
         }
     }
 
+    /// `doc.document(key)`: the member as a Document of its own (nil if absent).
+    fn document(ruby: &Ruby, rb_self: &Self, key: Value) -> Result<Value, Error> {
+        let range = match rb_self.index(ruby)? {
+            Index::Object(members) => {
+                let name = RString::from_value(key)
+                    .map(|s| s.to_string())
+                    .unwrap_or_else(|| key.funcall::<_, _, RString>("to_s", ())?.to_string())?;
+                members.iter().find(|(k, _)| *k == name).map(|(_, r)| r.clone())
+            }
+            Index::Array(items) => Integer::from_value(key)
+                .and_then(|i| i.to_i64().ok())
+                .and_then(|i| usize::try_from(i).ok())
+                .and_then(|i| items.get(i).cloned()),
+            Index::Scalar => None,
+        };
+        Ok(match range {
+            Some(range) => ruby
+                .obj_wrap(Document::new(rb_self.text[range].to_owned()))
+                .as_value(),
+            None => ruby.qnil().as_value(),
+        })
+    }
+
+    /// The JSON text, for readers in this crate (the Ruby deserializer reads it directly).
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
     /// Members of an object or elements of an array (0 for a scalar).
     fn size(ruby: &Ruby, rb_self: &Self) -> Result<usize, Error> {
         Ok(match rb_self.index(ruby)? {
@@ -161,6 +189,7 @@ pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
     let class = native.define_class("Document", ruby.class_object())?;
     class.define_method("[]", method!(Document::get, 1))?;
     class.define_method("size", method!(Document::size, 0))?;
+    class.define_method("document", method!(Document::document, 1))?;
     class.define_method("to_ruby", method!(Document::to_ruby, 0))?;
     class.define_method("to_json", method!(Document::to_json, -1))?;
     Ok(())

@@ -22,6 +22,8 @@ use tasker_batch::input::coded;
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 use crate::convert;
+use crate::document::Document;
+use magnus::TryConvert;
 
 /// Whether `value` nests Hashes and Arrays deeper than `limit` (a self-referencing one never
 /// ends). The text path reports too-deep input as such even when a type error comes first;
@@ -122,6 +124,16 @@ impl<'r> RubyDeserializer<'r> {
             ruby: self.ruby,
             value,
             depth: self.depth + 1,
+            count: self.count,
+        }
+    }
+
+    /// The same position in the input, another Ruby value (an object's native form).
+    fn child_same_depth(&self, value: Value) -> Self {
+        RubyDeserializer {
+            ruby: self.ruby,
+            value,
+            depth: self.depth,
             count: self.count,
         }
     }
@@ -232,6 +244,18 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
                 .name()
                 .map_err(|e| DeError(format!("internal error reading a Symbol: {e}")))?;
             return visitor.visit_str(&name);
+        }
+        if let Ok(document) = <&Document>::try_convert(value) {
+            // An output of an earlier call, still JSON text: read it as JSON.
+            // SAFETY: the Document is reachable from the input and is not freed or changed
+            // during the read (see the module documentation).
+            let text: &'de str = unsafe { &*(document.text() as *const str) };
+            return serde_json::Deserializer::from_str(text)
+                .deserialize_any(visitor)
+                .map_err(|e| DeError(e.to_string()));
+        }
+        if let Some(native) = convert::native_form(value) {
+            return self.child_same_depth(native).deserialize_any(visitor);
         }
         Err(type_mismatch(value))
     }

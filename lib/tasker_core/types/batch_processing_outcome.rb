@@ -43,7 +43,11 @@ module TaskerCore
       # A validated create_batches outcome. `cursor_configs` may hold Hashes (String or Symbol
       # keys) or CursorConfig structs.
       def self.create_batches(worker_template_name:, worker_count:, cursor_configs:, total_items:)
-        configs = Array(cursor_configs).map { |config| config.is_a?(Dry::Struct) ? config.to_h : config }
+        configs = if cursor_configs.respond_to?(:to_native)
+                    cursor_configs.to_native
+                  else
+                    Array(cursor_configs).map { |config| config.is_a?(Dry::Struct) ? config.to_h : config }
+                  end
         CreateBatches.new(
           "worker_template_name" => worker_template_name, "worker_count" => worker_count,
           "cursor_configs" => configs, "total_items" => total_items

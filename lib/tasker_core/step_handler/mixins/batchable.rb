@@ -81,8 +81,9 @@ module TaskerCore
         # 334/334/332; 5 over 10 is 5 configs of 1 (never empty or negative ones); 0 items is [].
         # A block may adjust each config in place: `{ |config, index| ... }`.
         def create_cursor_configs(total_items, worker_count, &block)
+          # An Array, as upstream returned (BatchProcessing.partition keeps the configs lazy).
           configs = BatchProcessing.partition(strategy: "integer_by_count", total_items: total_items,
-                                              worker_count: worker_count)
+                                              worker_count: worker_count).to_a
           configs.each_with_index(&block) if block
           configs
         end
@@ -92,26 +93,26 @@ module TaskerCore
         def create_cursor_ranges(total_items, batch_size, max_batches: nil)
           request = { strategy: "integer_by_size", total_items: total_items, batch_size: batch_size }
           request[:max_batches] = max_batches unless max_batches.nil?
-          BatchProcessing.partition(**request)
+          BatchProcessing.partition(**request).to_a
         end
 
         # `count` UUID ranges splitting [start, end) (default: the whole UUID space; the last
         # range of an open end has end_cursor nil).
         def create_uuid_cursor_configs(count, start: nil, end_uuid: nil, total_items: nil)
           BatchProcessing.partition(**{ strategy: "uuid", count: count, start: start, end: end_uuid,
-                                        total_items: total_items }.compact)
+                                        total_items: total_items }.compact).to_a
         end
 
         # Timestamp ranges splitting [start, end) into `count` equal spans or `step_seconds` steps.
         def create_timestamp_cursor_configs(start:, end_time:, count: nil, step_seconds: nil, total_items: nil)
           BatchProcessing.partition(**{ strategy: "timestamp", start: start, end: end_time, count: count,
-                                        step_seconds: step_seconds, total_items: total_items }.compact)
+                                        step_seconds: step_seconds, total_items: total_items }.compact).to_a
         end
 
         # Ranges between caller-supplied boundaries (strings, composite keys, ...): [b0, b1), [b1, b2), ...
         def create_boundary_cursor_configs(boundaries, total_items: nil)
           BatchProcessing.partition(**{ strategy: "boundaries", boundaries: boundaries,
-                                        total_items: total_items }.compact)
+                                        total_items: total_items }.compact).to_a
         end
 
         # The analyzer's result for "nothing to do".

@@ -1,0 +1,73 @@
+# frozen_string_literal: true
+
+module TaskerBatch
+  # The cursor configs a partition produced, kept as the core's JSON until Ruby looks at them.
+  #
+  # Ten thousand configs are ten thousand Hashes and Strings to build; an analyzer usually only
+  # counts them and hands them on into an outcome. So `size`, `to_json`, and passing the list
+  # back into the core (`BatchProcessingOutcome.create_batches`) work on the JSON directly, and
+  # the first look at an element (`each`, `[]`, `to_a`, any Enumerable method) builds the
+  # wire Hashes (String keys) once; from then on the list is that Array, and changes to its
+  # Hashes stay.
+  class CursorConfigList
+    include Enumerable
+
+    # `document`: a TaskerBatch::Native::Document holding a JSON array of cursor configs.
+    def initialize(document)
+      @document = document
+      @configs = nil
+    end
+
+    def size
+      @configs ? @configs.size : @document.size
+    end
+    alias length size
+
+    def empty?
+      size.zero?
+    end
+
+    def count(*args, &block)
+      args.empty? && !block ? size : super
+    end
+
+    def [](*args)
+      to_a[*args]
+    end
+
+    def each(&block)
+      return enum_for(:each) { size } unless block
+
+      to_a.each(&block)
+      self
+    end
+
+    def last(*args)
+      to_a.last(*args)
+    end
+
+    # The configs as an Array of wire Hashes (built once, then kept).
+    def to_a
+      @configs ||= @document.to_ruby
+    end
+    alias to_ary to_a
+
+    # The JSON array (compact), without building Ruby objects when none were built yet.
+    def to_json(*args)
+      @configs ? @configs.to_json(*args) : @document.to_json
+    end
+
+    # What to hand the core: the JSON itself while nothing was built (or changed) in Ruby.
+    def to_native
+      @configs || @document
+    end
+
+    def ==(other)
+      other.respond_to?(:to_ary) && to_a == other.to_ary
+    end
+
+    def inspect
+      @configs ? @configs.inspect : "#<#{self.class.name} size=#{size} (not built yet)>"
+    end
+  end
+end
