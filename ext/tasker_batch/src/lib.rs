@@ -204,8 +204,15 @@ fn call_operation(ruby: &Ruby, op: String, input: Value, output: Output) -> Resu
                     })
             })
         });
+        let weight = if PER_STEP_OPERATIONS.contains(&op.as_str()) {
+            size.get() * VALUE_BYTES
+        } else {
+            // Work that scales with a collection (ranges, workers, results) whatever the
+            // input's size: a partition of a million ranges has a tiny input.
+            usize::MAX
+        };
         let result = read.and_then(|pending| {
-            maybe_without_gvl(size.get() * VALUE_BYTES, || operations::catching(&op, pending))
+            maybe_without_gvl(weight, || operations::catching(&op, pending))
         });
         let triple = ruby.ary_new_capa(3);
         match result {
@@ -249,6 +256,17 @@ macro_rules! ruby_dispatch {
 }
 
 tasker_batch::for_each_operation!(ruby_dispatch);
+
+/// Operations on one step's data: their work is proportional to their input, so they keep the
+/// GVL unless that input is large (giving it up costs more than a small call).
+const PER_STEP_OPERATIONS: &[&str] = &[
+    "validate_cursor_config",
+    "validate_batch_metadata",
+    "validate_worker_inputs",
+    "worker_context",
+    "update_step_results",
+    "reset_for_retry",
+];
 
 /// A rough JSON size per Ruby value read, to compare inputs read in place with text inputs.
 const VALUE_BYTES: usize = 16;
