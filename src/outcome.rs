@@ -139,7 +139,7 @@ impl<'de> Deserialize<'de> for BatchProcessingOutcome {
                             cursor_configs: configs
                                 .map(|mut configs| {
                                     // Read without knowing the length, the list doubled as it
-                                    // grew: give back the unused quarter (on average) before
+                                    // grew: give back what it did not fill (up to half) before
                                     // validation and output need memory of their own.
                                     configs.shrink_to_fit();
                                     configs

@@ -264,7 +264,7 @@ fn check_coverage(
 ) -> Result<()> {
     // Open starts sort first: `None < Some(_)`.
     if !order.windows(2).all(|w| w[0].0 .0 <= w[1].0 .0) {
-        order.sort_by(|a, b| a.0 .0.cmp(&b.0 .0));
+        order.sort_by_key(|&((start, _), _)| start);
     }
     for pair in order.windows(2) {
         let ((_, prev_end), i) = pair[0];
