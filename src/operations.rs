@@ -54,7 +54,7 @@ pub struct Success {
 }
 
 /// Parses the input text into `I`, runs `f`, serializes its output.
-fn adapt<I: DeserializeOwned, O: Serialize>(
+fn adapt<I: DeserializeOwned, O: Output>(
     input: &str,
     f: fn(I, &mut Vec<Warning>) -> Result<O>,
 ) -> Result<Success> {
@@ -77,7 +77,7 @@ pub fn read_input<'de, D, I, O>(
 where
     D: serde::Deserializer<'de>,
     I: DeserializeOwned + Send + 'static,
-    O: Serialize + 'static,
+    O: Output + 'static,
 {
     let parsed: I = if track_paths {
         from_deserializer(deserializer)?
@@ -87,17 +87,51 @@ where
     Ok(Box::new(move || finish(parsed, f)))
 }
 
-fn finish<I, O: Serialize>(parsed: I, f: fn(I, &mut Vec<Warning>) -> Result<O>) -> Result<Success> {
+fn finish<I, O: Output>(parsed: I, f: fn(I, &mut Vec<Warning>) -> Result<O>) -> Result<Success> {
     let mut warnings = Vec::new();
-    let output = f(parsed, &mut warnings)?;
-    let value = serde_json::to_string(&output).map_err(|e| {
-        Error::new(
-            ErrorCode::Internal,
-            "",
-            format!("the output could not be written as JSON: {e}"),
-        )
-    })?;
+    let value = f(parsed, &mut warnings)?.into_json()?;
     Ok(Success { value, warnings })
+}
+
+/// What an operation returns: anything that writes itself as JSON text. Serialization through
+/// serde_json is the default; an output that already is its JSON text hands it over instead
+/// of being copied.
+pub trait Output: Serialize {
+    /// The output as compact JSON text.
+    fn into_json(self) -> Result<String>
+    where
+        Self: Sized,
+    {
+        serde_json::to_string(&self).map_err(|e| {
+            Error::new(
+                ErrorCode::Internal,
+                "",
+                format!("the output could not be written as JSON: {e}"),
+            )
+        })
+    }
+}
+
+impl Output for BatchProcessingOutcome {}
+impl Output for CursorConfig {}
+impl Output for crate::worker_inputs::BatchMetadata {}
+impl Output for crate::worker_inputs::BatchWorkerInputs {}
+impl Output for crate::expansion::ExpansionPlan {}
+impl Output for crate::worker_context::BatchWorkerContext {}
+impl Output for crate::input::Extra {}
+impl Output for crate::scenario::ScenarioReport {}
+impl Output for crate::aggregation::Aggregation {}
+impl Output for crate::convergence::Convergence {}
+
+impl Output for crate::partition::Partition {
+    fn into_json(self) -> Result<String> {
+        match self {
+            crate::partition::Partition::Integer(ranges) => Ok(ranges.to_json()),
+            configs => serde_json::to_string(&configs).map_err(|e| {
+                Error::new(ErrorCode::Internal, "", format!("the output could not be written as JSON: {e}"))
+            }),
+        }
+    }
 }
 
 /// The list of operations, handed to a macro of the caller's: `$callback! { name, summary,

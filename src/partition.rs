@@ -74,7 +74,8 @@ use std::fmt;
 use std::iter;
 
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::ser::{SerializeSeq, Serializer};
+use serde::{Deserialize, Serialize};
 
 use crate::cursor::{
     format_timestamp, format_uuid, parse_timestamp, parse_uuid, Cursor, CursorKind, OrderedKey,
@@ -184,23 +185,51 @@ impl PartitionRequest {
     }
 }
 
+/// The output of the `partition` operation: a JSON array of cursor configs.
+///
+/// Integer ranges are pure arithmetic, so they are written out as they are serialized rather
+/// than built as a million [`CursorConfig`]s first; the other strategies build their configs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Partition {
+    /// Integer ranges, described by their arithmetic.
+    Integer(IntegerRanges),
+    /// Built cursor configs.
+    Configs(Vec<CursorConfig>),
+}
+
+impl Partition {
+    /// The cursor configs.
+    pub fn into_configs(self) -> Vec<CursorConfig> {
+        match self {
+            Partition::Integer(ranges) => ranges.configs(),
+            Partition::Configs(configs) => configs,
+        }
+    }
+}
+
+impl Serialize for Partition {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Partition::Integer(ranges) => ranges.serialize(serializer),
+            Partition::Configs(configs) => configs.serialize(serializer),
+        }
+    }
+}
+
 /// The `partition` operation: runs the request's strategy.
-pub fn partition(
-    request: PartitionRequest,
-    warnings: &mut Vec<Warning>,
-) -> Result<Vec<CursorConfig>> {
-    match request {
+pub fn partition(request: PartitionRequest, warnings: &mut Vec<Warning>) -> Result<Partition> {
+    let configs = match request {
         PartitionRequest::IntegerByCount {
             total_items,
             worker_count,
             start,
-        } => integer_by_count(total_items, worker_count, start),
+        } => return split_over_workers(total_items, worker_count, start, "worker_count").map(Partition::Integer),
         PartitionRequest::IntegerBySize {
             total_items,
             batch_size,
             max_batches,
             start,
-        } => integer_by_size(total_items, batch_size, max_batches, start),
+        } => return integer_ranges_by_size(total_items, batch_size, max_batches, start).map(Partition::Integer),
         PartitionRequest::Uuid {
             count,
             start,
@@ -217,7 +246,8 @@ pub fn partition(
             boundaries,
             total_items,
         } => self::boundaries(&boundaries, total_items, warnings),
-    }
+    };
+    configs.map(Partition::Configs)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -236,7 +266,7 @@ pub fn integer_by_count(
     worker_count: u32,
     start: i128,
 ) -> Result<Vec<CursorConfig>> {
-    split_over_workers(total_items, worker_count, start, "worker_count")
+    split_over_workers(total_items, worker_count, start, "worker_count").map(|r| r.configs())
 }
 
 /// Splits `[start, start + total_items)` into ranges of `batch_size` keys, the last one
@@ -258,6 +288,15 @@ pub fn integer_by_size(
     max_batches: Option<u32>,
     start: i128,
 ) -> Result<Vec<CursorConfig>> {
+    integer_ranges_by_size(total_items, batch_size, max_batches, start).map(|r| r.configs())
+}
+
+fn integer_ranges_by_size(
+    total_items: u64,
+    batch_size: u32,
+    max_batches: Option<u32>,
+    start: i128,
+) -> Result<IntegerRanges> {
     if batch_size == 0 {
         return Err(at_least_one("batch_size", 0));
     }
@@ -266,7 +305,7 @@ pub fn integer_by_size(
     }
     check_integer_start(start, total_items)?;
     if total_items == 0 {
-        return Ok(Vec::new());
+        return Ok(IntegerRanges::EMPTY);
     }
     let per = u64::from(batch_size);
     let count = total_items.div_ceil(per);
@@ -280,7 +319,7 @@ pub fn integer_by_size(
         "batch_size",
         format_args!("{total_items} items in batches of {batch_size}; use a larger batch_size or max_batches"),
     )?;
-    Ok(integer_ranges(start, total_items, per, count as usize))
+    Ok(IntegerRanges::new(start, total_items, per, count as usize))
 }
 
 fn split_over_workers(
@@ -288,13 +327,13 @@ fn split_over_workers(
     workers: u32,
     start: i128,
     workers_key: &str,
-) -> Result<Vec<CursorConfig>> {
+) -> Result<IntegerRanges> {
     if workers == 0 {
         return Err(at_least_one(workers_key, 0));
     }
     check_integer_start(start, total)?;
     if total == 0 {
-        return Ok(Vec::new());
+        return Ok(IntegerRanges::EMPTY);
     }
     let per = total.div_ceil(u64::from(workers));
     if per > MAX_BATCH_SIZE {
@@ -314,21 +353,119 @@ fn split_over_workers(
         workers_key,
         format_args!("{total} items over {workers} workers"),
     )?;
-    Ok(integer_ranges(start, total, per, count as usize))
+    Ok(IntegerRanges::new(start, total, per, count as usize))
 }
 
-/// `count` ranges of `per` keys from `start`, the last one ending at `start + total`.
-fn integer_ranges(start: i128, total: u64, per: u64, count: usize) -> Vec<CursorConfig> {
-    let shares = Shares { per, total };
-    // i * per < total for every interior point, so nothing here overflows.
-    let interior = (1..count as u64).map(|i| Cursor::integer(start + i128::from(i * per)));
-    contiguous(
-        count,
-        Cursor::integer(start),
-        interior,
-        Cursor::integer(start + i128::from(total)),
-        |i| shares.size(i),
-    )
+/// `count` ranges of `per` keys from `start`, the last one ending at `start + total`: every
+/// range but the last has `per` keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct IntegerRanges {
+    start: i128,
+    total: u64,
+    per: u64,
+    count: usize,
+}
+
+impl IntegerRanges {
+    const EMPTY: IntegerRanges = IntegerRanges {
+        start: 0,
+        total: 0,
+        per: 1,
+        count: 0,
+    };
+
+    fn new(start: i128, total: u64, per: u64, count: usize) -> Self {
+        IntegerRanges {
+            start,
+            total,
+            per,
+            count,
+        }
+    }
+
+    /// Number of ranges.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there is no range.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// Range `i`: `(start_cursor, end_cursor, batch_size)`. `i * per < total` for every range
+    /// but past the last, so nothing here overflows.
+    fn range(&self, i: usize) -> (i128, i128, u32) {
+        let first = i as u64 * self.per;
+        let last = (first + self.per).min(self.total);
+        (
+            self.start + i128::from(first),
+            self.start + i128::from(last),
+            (last - first) as u32,
+        )
+    }
+
+    /// The ranges as cursor configs.
+    pub fn configs(&self) -> Vec<CursorConfig> {
+        (0..self.count)
+            .map(|i| {
+                let (start, end, size) = self.range(i);
+                CursorConfig::new(batch_id_for(i), Cursor::integer(start), Cursor::integer(end), size)
+            })
+            .collect()
+    }
+}
+
+impl IntegerRanges {
+    /// The ranges as a JSON array of cursor configs, written directly: a partition into a
+    /// million ranges is mostly this text, and the general serializer (escaping checks on every
+    /// key, formatting machinery for the padded ids) costs several times more.
+    pub fn to_json(&self) -> String {
+        let mut out = String::with_capacity(2 + self.count * 80);
+        let mut number = itoa::Buffer::new();
+        out.push('[');
+        for i in 0..self.count {
+            if i > 0 {
+                out.push(',');
+            }
+            let (start, end, size) = self.range(i);
+            out.push_str(r#"{"batch_id":""#);
+            let id = i + 1;
+            if id < 10 {
+                out.push_str("00");
+            } else if id < 100 {
+                out.push('0');
+            }
+            out.push_str(number.format(id));
+            out.push_str(r#"","start_cursor":"#);
+            out.push_str(number.format(start));
+            out.push_str(r#","end_cursor":"#);
+            out.push_str(number.format(end));
+            out.push_str(r#","batch_size":"#);
+            out.push_str(number.format(size));
+            out.push('}');
+        }
+        out.push(']');
+        out
+    }
+}
+
+/// Through serde, the ranges are written like any list of cursor configs (the `partition`
+/// operation itself writes [`IntegerRanges::to_json`]).
+impl Serialize for IntegerRanges {
+    fn serialize<S: Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.count))?;
+        for i in 0..self.count {
+            let (start, end, size) = self.range(i);
+            seq.serialize_element(&CursorConfig::new(
+                batch_id_for(i),
+                Cursor::integer(start),
+                Cursor::integer(end),
+                size,
+            ))?;
+        }
+        seq.end()
+    }
 }
 
 fn check_integer_start(start: i128, total: u64) -> Result<()> {
@@ -1053,7 +1190,7 @@ mod tests {
 
     fn run(json: &str) -> Result<Vec<CursorConfig>> {
         let request: PartitionRequest = from_json(json)?;
-        partition(request, &mut Vec::new())
+        partition(request, &mut Vec::new()).map(Partition::into_configs)
     }
 
     /// `(start, end, batch_size)` of each config, cursors as JSON text.
@@ -1478,7 +1615,7 @@ mod tests {
         let request: PartitionRequest =
             from_json(r#"{"strategy":"boundaries","boundaries":[0,10,25],"total_items":30}"#)
                 .unwrap();
-        let configs = partition(request, &mut warnings).unwrap();
+        let configs = partition(request, &mut warnings).unwrap().into_configs();
         assert_eq!(ranges(&configs), [r("0", "10", 10), r("10", "25", 15)]);
         assert_eq!(warnings.len(), 1);
         assert_eq!(

@@ -296,7 +296,7 @@ proptest! {
         }
         let json = format!(r#"{{"strategy":"boundaries","boundaries":[{}]}}"#, texts.join(","));
         let request = tasker_batch::input::from_json(&json).unwrap();
-        let configs = partition::partition(request, &mut Vec::new()).unwrap();
+        let configs = partition::partition(request, &mut Vec::new()).unwrap().into_configs();
         prop_assert_eq!(configs.len(), texts.len() - 1);
         assert_contiguous(&configs)?;
         for (config, pair) in configs.iter().zip(texts.windows(2)) {
@@ -508,4 +508,19 @@ fn a_million_integer_ranges_are_allowed_and_one_more_is_not() {
     let err = partition::integer_by_size(MAX_PARTITIONS as u64 + 1, 1, None, 0).unwrap_err();
     assert_eq!(err.code, tasker_batch::ErrorCode::OutOfRange);
     assert_eq!(err.path, "batch_size");
+}
+
+proptest! {
+    /// The `partition` operation writes integer ranges straight from their arithmetic; what it
+    /// writes is exactly the built cursor configs.
+    #[test]
+    fn written_integer_ranges_are_the_built_configs(total in 0u64..100_000, workers in 1u32..500, start in 0i128..1_000_000) {
+        let json = format!(r#"{{"strategy":"integer_by_count","total_items":{total},"worker_count":{workers},"start":{start}}}"#);
+        let written = tasker_batch::operations::call("partition", &json).unwrap().value;
+        let built = partition::integer_by_count(total, workers, start).unwrap();
+        prop_assert_eq!(&written, &serde_json::to_string(&built).unwrap());
+        let request = tasker_batch::input::from_json(&json).unwrap();
+        let through_serde = serde_json::to_string(&partition::partition(request, &mut Vec::new()).unwrap()).unwrap();
+        prop_assert_eq!(&written, &through_serde);
+    }
 }
