@@ -64,7 +64,10 @@ macro_rules! ffi_boundary {
 /// `op` and `input_json` must each be NULL or point to a NUL-terminated string that stays
 /// valid for the duration of the call.
 #[no_mangle]
-pub unsafe extern "C" fn tasker_batch_call(op: *const c_char, input_json: *const c_char) -> *mut c_char {
+pub unsafe extern "C" fn tasker_batch_call(
+    op: *const c_char,
+    input_json: *const c_char,
+) -> *mut c_char {
     ffi_boundary!({
         match (read_arg(op, "op"), read_arg(input_json, "input_json")) {
             (Ok(op), Ok(input)) => operations::call_envelope(op, input),
@@ -157,7 +160,9 @@ mod tests {
 
     #[test]
     fn version_constants_match_the_crate_version() {
-        let version = unsafe { CStr::from_ptr(tasker_batch_version()) }.to_str().unwrap();
+        let version = unsafe { CStr::from_ptr(tasker_batch_version()) }
+            .to_str()
+            .unwrap();
         assert_eq!(version, env!("CARGO_PKG_VERSION"));
         assert_eq!(
             format!(

@@ -22,6 +22,7 @@ use std::fmt;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::Deserialize;
 
+use crate::cursor::Cursor;
 use crate::error::{Error, ErrorCode, Result, Warning};
 use crate::input::{missing, set_once, unknown_key, Extra, Key};
 use crate::path::JsonPath;
@@ -29,7 +30,6 @@ use crate::worker_context::{
     check_checkpoint_cursor, checkpoint_in_results, context_from_step, read_count, StepData,
     CHECKPOINT_KEYS,
 };
-use crate::cursor::Cursor;
 
 /// Input of `update_step_results`: the step and the changes to merge into its results.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,15 +44,20 @@ pub struct ResultsUpdate {
 pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -> Result<Extra> {
     let ResultsUpdate { step, changes } = update;
     let changes_at = JsonPath::root().key("changes");
-    let touches_checkpoint = changes.0.iter().any(|(k, _)| CHECKPOINT_KEYS.contains(&k.as_str()));
+    let touches_checkpoint = changes
+        .0
+        .iter()
+        .any(|(k, _)| CHECKPOINT_KEYS.contains(&k.as_str()));
     if touches_checkpoint {
-        let context = context_from_step(&step, warnings).map_err(|e| e.under(&JsonPath::root().key("step")))?;
+        let context = context_from_step(&step, warnings)
+            .map_err(|e| e.under(&JsonPath::root().key("step")))?;
         let previous = context.checkpoint.as_ref();
 
         if let Some(raw) = changes.get("checkpoint_cursor") {
             let at = changes_at.key("checkpoint_cursor");
             let cursor = Cursor(raw.clone());
-            let key = check_checkpoint_cursor(&cursor, &context.range, &context.cursor, &at)?;
+            let key =
+                check_checkpoint_cursor(&cursor, &context.range, &context.cursor, &|| at.clone())?;
             if let (Some(key), Some(previous)) = (key, previous) {
                 let before = previous
                     .cursor
@@ -73,7 +78,7 @@ pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -
         }
         if let Some(raw) = changes.get("processed_count") {
             let at = changes_at.key("processed_count");
-            let count = read_count(raw, &at)?;
+            let count = read_count(raw, &|| at.clone())?;
             let previous_count = previous.map_or(0, |p| p.items_processed);
             if count < previous_count {
                 return Err(Error::at(
@@ -91,7 +96,7 @@ pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -
         results.set(&key, value);
     }
     // A merged checkpoint must read back as one (a count without a cursor is legal).
-    checkpoint_in_results(&results, &JsonPath::root().key("results"))?;
+    checkpoint_in_results(&results, &|| JsonPath::root().key("results"))?;
     Ok(results)
 }
 
@@ -100,7 +105,7 @@ pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -
 pub fn reset_for_retry(step: StepData, _warnings: &mut Vec<Warning>) -> Result<Extra> {
     let mut results = step.results;
     // The checkpoint must survive intact; a corrupt one is reported now, not at resume.
-    checkpoint_in_results(&results, &JsonPath::root().key("results"))?;
+    checkpoint_in_results(&results, &|| JsonPath::root().key("results"))?;
     results.retain(|key| CHECKPOINT_KEYS.contains(&key));
     Ok(results)
 }
@@ -151,7 +156,10 @@ mod tests {
     #[test]
     fn merges_keeping_other_keys_in_place() {
         assert_eq!(
-            update(r#"{"checkpoint_cursor":60,"processed_count":60,"accumulated_results":{"sum":3}}"#).unwrap(),
+            update(
+                r#"{"checkpoint_cursor":60,"processed_count":60,"accumulated_results":{"sum":3}}"#
+            )
+            .unwrap(),
             r#"{"checkpoint_cursor":60,"processed_count":60,"note":"kept","accumulated_results":{"sum":3}}"#
         );
         assert_eq!(
@@ -163,12 +171,36 @@ mod tests {
     #[test]
     fn rejects_bad_checkpoints_with_their_codes() {
         let cases = [
-            (r#"{"checkpoint_cursor":30}"#, ErrorCode::CheckpointBackwards, "changes.checkpoint_cursor"),
-            (r#"{"checkpoint_cursor":101}"#, ErrorCode::CheckpointOutOfRange, "changes.checkpoint_cursor"),
-            (r#"{"checkpoint_cursor":"50"}"#, ErrorCode::CheckpointKindMismatch, "changes.checkpoint_cursor"),
-            (r#"{"processed_count":39}"#, ErrorCode::ProcessedCountDecreased, "changes.processed_count"),
-            (r#"{"processed_count":-1}"#, ErrorCode::OutOfRange, "changes.processed_count"),
-            (r#"{"processed_count":4.5}"#, ErrorCode::OutOfRange, "changes.processed_count"),
+            (
+                r#"{"checkpoint_cursor":30}"#,
+                ErrorCode::CheckpointBackwards,
+                "changes.checkpoint_cursor",
+            ),
+            (
+                r#"{"checkpoint_cursor":101}"#,
+                ErrorCode::CheckpointOutOfRange,
+                "changes.checkpoint_cursor",
+            ),
+            (
+                r#"{"checkpoint_cursor":"50"}"#,
+                ErrorCode::CheckpointKindMismatch,
+                "changes.checkpoint_cursor",
+            ),
+            (
+                r#"{"processed_count":39}"#,
+                ErrorCode::ProcessedCountDecreased,
+                "changes.processed_count",
+            ),
+            (
+                r#"{"processed_count":-1}"#,
+                ErrorCode::OutOfRange,
+                "changes.processed_count",
+            ),
+            (
+                r#"{"processed_count":4.5}"#,
+                ErrorCode::OutOfRange,
+                "changes.processed_count",
+            ),
         ];
         for (changes, code, path) in cases {
             let err = update(changes).unwrap_err();

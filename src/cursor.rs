@@ -285,8 +285,14 @@ mod tests {
         assert_eq!(kind("-3"), CursorKind::Integer);
         assert_eq!(kind("0.1"), CursorKind::Number);
         assert_eq!(kind("1e3"), CursorKind::Number);
-        assert_eq!(kind(r#""0190a2b4-1c2d-7e8f-9a0b-1c2d3e4f5a6b""#), CursorKind::Uuid);
-        assert_eq!(kind(r#""0190A2B4-1C2D-7E8F-9A0B-1C2D3E4F5A6B""#), CursorKind::Uuid);
+        assert_eq!(
+            kind(r#""0190a2b4-1c2d-7e8f-9a0b-1c2d3e4f5a6b""#),
+            CursorKind::Uuid
+        );
+        assert_eq!(
+            kind(r#""0190A2B4-1C2D-7E8F-9A0B-1C2D3E4F5A6B""#),
+            CursorKind::Uuid
+        );
         assert_eq!(kind(r#""2024-01-01T00:00:00Z""#), CursorKind::Timestamp);
         assert_eq!(kind(r#""sku-001""#), CursorKind::String);
         assert_eq!(kind(r#"{"region":"us","page":0}"#), CursorKind::Composite);
@@ -302,7 +308,9 @@ mod tests {
         let k = c.classify(&JsonPath::root()).unwrap().key;
         assert_eq!(k, Some(OrderedKey::Integer(123456789012345678901234567890)));
         let huge = Cursor::from_json(&"9".repeat(50)).unwrap();
-        let err = huge.classify(&JsonPath::root().key("start_cursor")).unwrap_err();
+        let err = huge
+            .classify(&JsonPath::root().key("start_cursor"))
+            .unwrap_err();
         assert_eq!(err.code, ErrorCode::OutOfRange);
         assert_eq!(err.path, "start_cursor");
     }

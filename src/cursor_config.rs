@@ -58,7 +58,12 @@ pub fn batch_id_for(index: usize) -> String {
 
 impl CursorConfig {
     /// A config without caller keys.
-    pub fn new(batch_id: String, start_cursor: Cursor, end_cursor: Cursor, batch_size: u32) -> Self {
+    pub fn new(
+        batch_id: String,
+        start_cursor: Cursor,
+        end_cursor: Cursor,
+        batch_size: u32,
+    ) -> Self {
         CursorConfig {
             batch_id,
             start_cursor,
@@ -92,7 +97,9 @@ impl<'de> Deserialize<'de> for PartialCursorConfig {
         impl<'de> Visitor<'de> for V {
             type Value = PartialCursorConfig;
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a cursor config object {batch_id, start_cursor, end_cursor, batch_size}")
+                f.write_str(
+                    "a cursor config object {batch_id, start_cursor, end_cursor, batch_size}",
+                )
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out = PartialCursorConfig::default();
@@ -102,9 +109,7 @@ impl<'de> Deserialize<'de> for PartialCursorConfig {
                             let NonEmpty(id) = map.next_value()?;
                             set_once(&mut out.batch_id, &key, id)?
                         }
-                        "start_cursor" => {
-                            set_once(&mut out.start_cursor, &key, map.next_value()?)?
-                        }
+                        "start_cursor" => set_once(&mut out.start_cursor, &key, map.next_value()?)?,
                         "end_cursor" => set_once(&mut out.end_cursor, &key, map.next_value()?)?,
                         "batch_size" => {
                             let U32(size) = map.next_value()?;
@@ -162,20 +167,28 @@ mod tests {
             r#"{"batch_id":7,"start_cursor":0,"end_cursor":1,"batch_size":1}"#,
         )
         .unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::TypeMismatch, "batch_id"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::TypeMismatch, "batch_id")
+        );
         let err = from_json::<CursorConfig>(
             r#"{"batch_id":"","start_cursor":0,"end_cursor":1,"batch_size":1}"#,
         )
         .unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::EmptyString, "batch_id"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::EmptyString, "batch_id")
+        );
     }
 
     #[test]
     fn missing_and_duplicate_keys_are_errors() {
-        let err =
-            from_json::<CursorConfig>(r#"{"batch_id":"1","start_cursor":0,"end_cursor":1}"#)
-                .unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::MissingField, "batch_size"));
+        let err = from_json::<CursorConfig>(r#"{"batch_id":"1","start_cursor":0,"end_cursor":1}"#)
+            .unwrap_err();
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::MissingField, "batch_size")
+        );
         let err = from_json::<CursorConfig>(
             r#"{"batch_id":"1","batch_id":"2","start_cursor":0,"end_cursor":1,"batch_size":1}"#,
         )

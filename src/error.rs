@@ -247,7 +247,11 @@ mod tests {
 
     #[test]
     fn display_names_code_path_and_message() {
-        let err = Error::new(ErrorCode::OutOfRange, "cursor_configs[2].batch_size", "too big");
+        let err = Error::new(
+            ErrorCode::OutOfRange,
+            "cursor_configs[2].batch_size",
+            "too big",
+        );
         assert_eq!(
             err.to_string(),
             "out_of_range at cursor_configs[2].batch_size: too big"

@@ -186,8 +186,10 @@ pub fn expand(request: ExpansionRequest, warnings: &mut Vec<Warning>) -> Result<
 /// Worker names are unique (batch ids are); they must not collide with the other steps.
 fn check_step_names(plan: &ExpansionPlan) -> Result<()> {
     let root = JsonPath::root();
-    let mut others: Vec<(&str, JsonPath)> =
-        vec![(&plan.request.batchable_step_name, root.key("batchable_step_name"))];
+    let mut others: Vec<(&str, JsonPath)> = vec![(
+        &plan.request.batchable_step_name,
+        root.key("batchable_step_name"),
+    )];
     let names_at = root.key("convergence_step_names");
     let mut seen: HashMap<&str, usize> = HashMap::new();
     for (i, name) in plan.request.convergence_step_names.iter().enumerate() {
@@ -269,7 +271,10 @@ struct StepName<'a, 'b>(&'a PlannedWorker<'b>);
 
 impl Serialize for StepName<'_, '_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&format_args!("{}_{}", self.0.template, self.0.inputs.cursor.batch_id))
+        serializer.collect_str(&format_args!(
+            "{}_{}",
+            self.0.template, self.0.inputs.cursor.batch_id
+        ))
     }
 }
 
@@ -337,7 +342,10 @@ impl<'de> Deserialize<'de> for ExpansionRequest {
             fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
                 f.write_str("an expansion request {batchable_step_name, outcome, ...}")
             }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ExpansionRequest, A::Error> {
+            fn visit_map<A: MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<ExpansionRequest, A::Error> {
                 let mut batchable = None;
                 let mut outcome = None;
                 let mut template = None;
@@ -382,7 +390,10 @@ impl<'de> Deserialize<'de> for ExpansionRequest {
 }
 
 /// `expand_outcome`: input an [`ExpansionRequest`]; output the plan.
-pub fn expand_outcome(request: ExpansionRequest, warnings: &mut Vec<Warning>) -> Result<ExpansionPlan> {
+pub fn expand_outcome(
+    request: ExpansionRequest,
+    warnings: &mut Vec<Warning>,
+) -> Result<ExpansionPlan> {
     expand(request, warnings)
 }
 
@@ -426,8 +437,12 @@ mod tests {
         )
         .unwrap();
         assert!(out.contains(r#""workers":[{"name":"process_000","batch_id":"000","inputs":{"cursor":{"batch_id":"000","start_cursor":0,"end_cursor":0,"batch_size":0},"batch_metadata":{"cursor_field":"id","failure_strategy":"continue_on_failure"},"is_no_op":true}}]"#), "{out}");
-        let err = plan(r#"{"batchable_step_name":"a","outcome":{"type":"no_batches"}}"#).unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::MissingField, "worker_template_name"));
+        let err =
+            plan(r#"{"batchable_step_name":"a","outcome":{"type":"no_batches"}}"#).unwrap_err();
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::MissingField, "worker_template_name")
+        );
     }
 
     #[test]
@@ -437,7 +452,10 @@ mod tests {
                 "cursor_configs":[{"batch_id":"001","start_cursor":0,"end_cursor":5,"batch_size":5}]}}"#,
         )
         .unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::WorkerCountMismatch, "outcome.worker_count"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::WorkerCountMismatch, "outcome.worker_count")
+        );
     }
 
     #[test]
@@ -447,6 +465,9 @@ mod tests {
                 "cursor_configs":[{"batch_id":"001","start_cursor":0,"end_cursor":5,"batch_size":5}]}}"#,
         )
         .unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::DuplicateStepName, "batchable_step_name"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::DuplicateStepName, "batchable_step_name")
+        );
     }
 }

@@ -159,13 +159,17 @@ fn classify_message(bare: &str, path: String) -> Error {
 
 /// Reads `T` from any serde deserializer without tracking paths: faster, but an error names no
 /// path. [`from_deserializer`] reads again when this fails.
-pub fn from_deserializer_untracked<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T> {
+pub fn from_deserializer_untracked<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<T> {
     T::deserialize(deserializer).map_err(|err| classify_message(&err.to_string(), String::new()))
 }
 
 /// Reads `T` from any serde deserializer (the Ruby extension reads Ruby objects in place),
 /// tracking the path so that an error names the offending value like [`from_json`] does.
-pub fn from_deserializer<'de, T: Deserialize<'de>, D: Deserializer<'de>>(deserializer: D) -> Result<T> {
+pub fn from_deserializer<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<T> {
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = format_path(err.path());
         classify_message(&err.into_inner().to_string(), path)
@@ -234,7 +238,11 @@ impl<'de> Deserialize<'de> for U64 {
 }
 
 /// Stores a value read for `key`, failing when the key was already seen.
-pub(crate) fn set_once<T, E: de::Error>(slot: &mut Option<T>, key: &str, value: T) -> Result<(), E> {
+pub(crate) fn set_once<T, E: de::Error>(
+    slot: &mut Option<T>,
+    key: &str,
+    value: T,
+) -> Result<(), E> {
     if slot.is_some() {
         return Err(duplicate_key(key));
     }
@@ -511,7 +519,10 @@ pub(crate) fn describe(raw: &str) -> String {
     if raw.len() <= LIMIT {
         format!("{kind} {raw}")
     } else {
-        let cut = (0..=LIMIT).rev().find(|&i| raw.is_char_boundary(i)).unwrap_or(0);
+        let cut = (0..=LIMIT)
+            .rev()
+            .find(|&i| raw.is_char_boundary(i))
+            .unwrap_or(0);
         format!("{kind} {}… ({} bytes)", &raw[..cut], raw.len())
     }
 }
@@ -715,8 +726,13 @@ mod tests {
 
     #[test]
     fn raw_json_is_minified_but_otherwise_exact() {
-        let raw: RawJson = from_json(r#" { "region" : "u s" , "page" : 123456789012345678901234567890 } "#).unwrap();
-        assert_eq!(raw.get(), r#"{"region":"u s","page":123456789012345678901234567890}"#);
+        let raw: RawJson =
+            from_json(r#" { "region" : "u s" , "page" : 123456789012345678901234567890 } "#)
+                .unwrap();
+        assert_eq!(
+            raw.get(),
+            r#"{"region":"u s","page":123456789012345678901234567890}"#
+        );
         let raw: RawJson = from_json(r#""a \" b""#).unwrap();
         assert_eq!(raw.get(), r#""a \" b""#);
         let raw: RawJson = from_json("0.1").unwrap();

@@ -128,7 +128,11 @@ impl Output for crate::partition::Partition {
         match self {
             crate::partition::Partition::Integer(ranges) => Ok(ranges.to_json()),
             configs => serde_json::to_string(&configs).map_err(|e| {
-                Error::new(ErrorCode::Internal, "", format!("the output could not be written as JSON: {e}"))
+                Error::new(
+                    ErrorCode::Internal,
+                    "",
+                    format!("the output could not be written as JSON: {e}"),
+                )
             }),
         }
     }
@@ -190,17 +194,17 @@ fn named(name: &str) -> Result<&'static Operation> {
 /// The error for an operation name that is not in the table.
 pub fn unknown_operation(name: &str) -> Error {
     Error::new(
-            ErrorCode::UnknownOperation,
-            "",
-            format!(
-                "expected one of {}, found {name:?}",
-                OPERATIONS
-                    .iter()
-                    .map(|op| op.name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        )
+        ErrorCode::UnknownOperation,
+        "",
+        format!(
+            "expected one of {}, found {name:?}",
+            OPERATIONS
+                .iter()
+                .map(|op| op.name)
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    )
 }
 
 /// Runs [`call`] behind a panic boundary: a panic becomes an `internal_error` result.
@@ -296,7 +300,10 @@ mod tests {
             r#"{"ok":true,"value":{"batch_id":"001","start_cursor":5,"end_cursor":5,"batch_size":0},"warnings":[{"code":"zero_length_range","message":"the range [5, 5) holds no keys","path":""}]}"#
         );
         let out = call_envelope("validate_cursor_config", "[");
-        assert!(out.starts_with(r#"{"ok":false,"error":{"code":"invalid_json""#), "{out}");
+        assert!(
+            out.starts_with(r#"{"ok":false,"error":{"code":"invalid_json""#),
+            "{out}"
+        );
     }
 
     #[test]

@@ -160,7 +160,10 @@ impl<'de> Deserialize<'de> for BatchProcessingOutcome {
                         .filter(|(_, present)| *present)
                         .map(|(name, _)| name.to_owned())
                         .collect();
-                        Ok(BatchProcessingOutcome::NoBatches(NoBatches { extra, ignored }))
+                        Ok(BatchProcessingOutcome::NoBatches(NoBatches {
+                            extra,
+                            ignored,
+                        }))
                     }
                     Some(other) => Err(coded_at(
                         ErrorCode::InvalidValue,
@@ -217,6 +220,9 @@ mod tests {
         let err = from_json::<BatchProcessingOutcome>(r#"{"type":"some_batches"}"#).unwrap_err();
         assert_eq!(err.code, ErrorCode::InvalidValue);
         let err = from_json::<BatchProcessingOutcome>(r#"{}"#).unwrap_err();
-        assert_eq!((err.code, err.path.as_str()), (ErrorCode::MissingField, "type"));
+        assert_eq!(
+            (err.code, err.path.as_str()),
+            (ErrorCode::MissingField, "type")
+        );
     }
 }

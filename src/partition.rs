@@ -223,13 +223,19 @@ pub fn partition(request: PartitionRequest, warnings: &mut Vec<Warning>) -> Resu
             total_items,
             worker_count,
             start,
-        } => return split_over_workers(total_items, worker_count, start, "worker_count").map(Partition::Integer),
+        } => {
+            return split_over_workers(total_items, worker_count, start, "worker_count")
+                .map(Partition::Integer)
+        }
         PartitionRequest::IntegerBySize {
             total_items,
             batch_size,
             max_batches,
             start,
-        } => return integer_ranges_by_size(total_items, batch_size, max_batches, start).map(Partition::Integer),
+        } => {
+            return integer_ranges_by_size(total_items, batch_size, max_batches, start)
+                .map(Partition::Integer)
+        }
         PartitionRequest::Uuid {
             count,
             start,
@@ -410,7 +416,12 @@ impl IntegerRanges {
         (0..self.count)
             .map(|i| {
                 let (start, end, size) = self.range(i);
-                CursorConfig::new(batch_id_for(i), Cursor::integer(start), Cursor::integer(end), size)
+                CursorConfig::new(
+                    batch_id_for(i),
+                    Cursor::integer(start),
+                    Cursor::integer(end),
+                    size,
+                )
             })
             .collect()
     }

@@ -80,7 +80,10 @@ mod tests {
 
     #[test]
     fn formats_keys_and_indexes_like_the_contract() {
-        let p = JsonPath::root().key("cursor_configs").index(2).key("batch_size");
+        let p = JsonPath::root()
+            .key("cursor_configs")
+            .index(2)
+            .key("batch_size");
         assert_eq!(p.as_str(), "cursor_configs[2].batch_size");
     }
 

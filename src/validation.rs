@@ -60,7 +60,9 @@ pub fn check_cursor_config(
 /// [`check_cursor_config`] with the path made only when an error or a warning names it: an
 /// outcome's configs are almost all valid, and formatting `cursor_configs[i].start_cursor`
 /// for each of them would cost more than checking them.
-fn check_range(
+/// Like [`check_cursor_config`], with the config's path built only when there is something to
+/// report (a worker's context is read for every step, and most are fine).
+pub(crate) fn check_range(
     config: &CursorConfig,
     at: &dyn Fn() -> JsonPath,
     warnings: &mut Vec<Warning>,
@@ -237,7 +239,11 @@ fn check_create_batches(create: &CreateBatches, warnings: &mut Vec<Warning>) -> 
 
     check_coverage(&create.cursor_configs, bounds, &configs_at, warnings)?;
 
-    let sum: u64 = create.cursor_configs.iter().map(|c| c.batch_size as u64).sum();
+    let sum: u64 = create
+        .cursor_configs
+        .iter()
+        .map(|c| c.batch_size as u64)
+        .sum();
     if sum != create.total_items {
         warnings.push(Warning::at(
             WarningCode::TotalItemsMismatch,
@@ -382,7 +388,10 @@ mod tests {
             1,
             1,
         );
-        assert_eq!(check(&within).unwrap_err().code, ErrorCode::MixedCursorKinds);
+        assert_eq!(
+            check(&within).unwrap_err().code,
+            ErrorCode::MixedCursorKinds
+        );
         let across = create(
             r#"[{"batch_id":"001","start_cursor":0,"end_cursor":1,"batch_size":1},
                 {"batch_id":"002","start_cursor":"a","end_cursor":"b","batch_size":1}]"#,
@@ -410,6 +419,9 @@ mod tests {
             1,
             0,
         );
-        assert_eq!(check(&int_open).unwrap_err().code, ErrorCode::MixedCursorKinds);
+        assert_eq!(
+            check(&int_open).unwrap_err().code,
+            ErrorCode::MixedCursorKinds
+        );
     }
 }

@@ -40,7 +40,11 @@ use crate::validation::{self, RangeInfo};
 use crate::worker_inputs::{BatchMetadata, BatchWorkerInputs, WorkerInputsRead};
 
 /// The results keys a checkpoint is stored in.
-pub const CHECKPOINT_KEYS: [&str; 3] = ["checkpoint_cursor", "processed_count", "accumulated_results"];
+pub const CHECKPOINT_KEYS: [&str; 3] = [
+    "checkpoint_cursor",
+    "processed_count",
+    "accumulated_results",
+];
 
 /// A worker step's data as the host passes it.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -133,14 +137,19 @@ impl Serialize for BatchWorkerContext {
 }
 
 /// Reads the context of a worker from its step data; `warnings` gets what is legal but odd.
-pub fn context_from_step(step: &StepData, warnings: &mut Vec<Warning>) -> Result<BatchWorkerContext> {
-    let inputs_at = JsonPath::root().key("inputs");
+pub fn context_from_step(
+    step: &StepData,
+    warnings: &mut Vec<Warning>,
+) -> Result<BatchWorkerContext> {
+    // Paths are built only when there is something to report: every step reads its context.
+    let inputs_at = || JsonPath::root().key("inputs");
     let default_inputs = WorkerInputsRead::default();
     let inputs = step.inputs.as_ref().unwrap_or(&default_inputs);
-    let (cursor, range) = resolve_cursor(inputs, &inputs_at, warnings)?;
-    inputs
-        .batch_metadata
-        .warn(&inputs_at.key("batch_metadata"), warnings);
+    let (cursor, range) = resolve_cursor_at(inputs, &inputs_at, warnings)?;
+    let metadata = &inputs.batch_metadata;
+    if metadata.failure_strategy.legacy_spelling.is_some() || metadata.had_checkpoint_interval {
+        metadata.warn(&inputs_at().key("batch_metadata"), warnings);
+    }
     let checkpoint = read_checkpoint(step, &range, &cursor, warnings)?;
     Ok(BatchWorkerContext {
         cursor,
@@ -157,7 +166,15 @@ pub fn resolve_cursor(
     at: &JsonPath,
     warnings: &mut Vec<Warning>,
 ) -> Result<(CursorConfig, RangeInfo)> {
-    let cursor_at = at.key("cursor");
+    resolve_cursor_at(inputs, &|| at.clone(), warnings)
+}
+
+fn resolve_cursor_at(
+    inputs: &WorkerInputsRead,
+    at: &dyn Fn() -> JsonPath,
+    warnings: &mut Vec<Warning>,
+) -> Result<(CursorConfig, RangeInfo)> {
+    let cursor_at = || at().key("cursor");
     let cursor = if inputs.is_no_op {
         let placeholder = CursorConfig::no_op();
         let read = inputs.cursor.clone().unwrap_or_default();
@@ -173,18 +190,21 @@ pub fn resolve_cursor(
     };
     // The placeholder's empty range is its point: no zero-length warning for it.
     let mut range_warnings = Vec::new();
-    let range = validation::check_cursor_config(&cursor, &cursor_at, &mut range_warnings)?;
+    let range = validation::check_range(&cursor, &cursor_at, &mut range_warnings)?;
     if !inputs.is_no_op {
         warnings.append(&mut range_warnings);
     }
     Ok((cursor, range))
 }
 
-fn complete_worker_cursor(read: Option<&PartialCursorConfig>, at: &JsonPath) -> Result<CursorConfig> {
+fn complete_worker_cursor(
+    read: Option<&PartialCursorConfig>,
+    at: &dyn Fn() -> JsonPath,
+) -> Result<CursorConfig> {
     let Some(read) = read else {
         return Err(Error::at(
             ErrorCode::MissingCursor,
-            at,
+            &at(),
             "Missing cursor configuration: expected inputs.cursor {batch_id, start_cursor, end_cursor, batch_size} on a worker that is not a no-op, found none",
         ));
     };
@@ -194,15 +214,31 @@ fn complete_worker_cursor(read: Option<&PartialCursorConfig>, at: &JsonPath) -> 
         } else {
             Err(Error::at(
                 code,
-                &at.key(key),
+                &at().key(key),
                 format!("Missing {key}: expected the cursor to have `{key}`, found no such key"),
             ))
         }
     };
-    need(read.batch_id.is_some(), ErrorCode::MissingBatchId, "batch_id")?;
-    need(read.start_cursor.is_some(), ErrorCode::MissingStartCursor, "start_cursor")?;
-    need(read.end_cursor.is_some(), ErrorCode::MissingEndCursor, "end_cursor")?;
-    need(read.batch_size.is_some(), ErrorCode::MissingField, "batch_size")?;
+    need(
+        read.batch_id.is_some(),
+        ErrorCode::MissingBatchId,
+        "batch_id",
+    )?;
+    need(
+        read.start_cursor.is_some(),
+        ErrorCode::MissingStartCursor,
+        "start_cursor",
+    )?;
+    need(
+        read.end_cursor.is_some(),
+        ErrorCode::MissingEndCursor,
+        "end_cursor",
+    )?;
+    need(
+        read.batch_size.is_some(),
+        ErrorCode::MissingField,
+        "batch_size",
+    )?;
     Ok(read
         .clone()
         .complete::<serde_json::Error>()
@@ -216,16 +252,21 @@ fn read_checkpoint(
     cursor: &CursorConfig,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<Checkpoint>> {
-    let results_at = JsonPath::root().key("results");
+    let results_at = || JsonPath::root().key("results");
     let from_results = checkpoint_in_results(&step.results, &results_at)?;
     let from_field = step.checkpoint.as_ref().and_then(|field| {
         field.cursor.clone().map(|cursor| Checkpoint {
             cursor,
             items_processed: field.items_processed.unwrap_or(0),
-            accumulated_results: field.accumulated_results.clone().unwrap_or_else(RawJson::null),
+            accumulated_results: field
+                .accumulated_results
+                .clone()
+                .unwrap_or_else(RawJson::null),
         })
     });
-    let (checkpoint, at) = match (from_results, from_field) {
+    let in_results = || results_at().key("checkpoint_cursor");
+    let in_field = || JsonPath::root().key("checkpoint").key("cursor");
+    let (checkpoint, at): (_, &dyn Fn() -> JsonPath) = match (from_results, from_field) {
         (Some(results), Some(field)) => {
             if results != field {
                 warnings.push(Warning::at(
@@ -237,24 +278,27 @@ fn read_checkpoint(
                     ),
                 ));
             }
-            (results, results_at.key("checkpoint_cursor"))
+            (results, &in_results)
         }
-        (Some(results), None) => (results, results_at.key("checkpoint_cursor")),
-        (None, Some(field)) => (field, JsonPath::root().key("checkpoint").key("cursor")),
+        (Some(results), None) => (results, &in_results),
+        (None, Some(field)) => (field, &in_field),
         (None, None) => return Ok(None),
     };
-    check_checkpoint_cursor(&checkpoint.cursor, range, cursor, &at)?;
+    check_checkpoint_cursor(&checkpoint.cursor, range, cursor, at)?;
     Ok(Some(checkpoint))
 }
 
 /// The checkpoint held in `results`, if any; stored values of the wrong type are errors.
-pub(crate) fn checkpoint_in_results(results: &Extra, at: &JsonPath) -> Result<Option<Checkpoint>> {
+pub(crate) fn checkpoint_in_results(
+    results: &Extra,
+    at: &dyn Fn() -> JsonPath,
+) -> Result<Option<Checkpoint>> {
     let cursor = match results.get("checkpoint_cursor") {
         Some(raw) if !raw.is_null() => Cursor(raw.clone()),
         _ => return Ok(None),
     };
     let items_processed = match results.get("processed_count") {
-        Some(raw) if !raw.is_null() => read_count(raw, &at.key("processed_count"))?,
+        Some(raw) if !raw.is_null() => read_count(raw, &|| at().key("processed_count"))?,
         _ => 0,
     };
     let accumulated_results = results
@@ -269,8 +313,10 @@ pub(crate) fn checkpoint_in_results(results: &Extra, at: &JsonPath) -> Result<Op
 }
 
 /// Reads a stored count strictly (a fraction, a negative or a string is an error).
-pub(crate) fn read_count(raw: &RawJson, at: &JsonPath) -> Result<u64> {
-    crate::input::from_raw::<U64>(&raw.0, at).map(|U64(n)| n)
+pub(crate) fn read_count(raw: &RawJson, at: &dyn Fn() -> JsonPath) -> Result<u64> {
+    crate::input::from_json::<U64>(raw.get())
+        .map(|U64(n)| n)
+        .map_err(|e| e.under(&at()))
 }
 
 /// A checkpoint cursor must be of the range's kind and, for ordered kinds, inside
@@ -279,15 +325,17 @@ pub(crate) fn check_checkpoint_cursor(
     checkpoint: &Cursor,
     range: &RangeInfo,
     cursor: &CursorConfig,
-    at: &JsonPath,
+    at: &dyn Fn() -> JsonPath,
 ) -> Result<Option<OrderedKey>> {
-    let classified = checkpoint.classify(at)?;
+    let classified = checkpoint
+        .classify(&JsonPath::root())
+        .map_err(|e| e.under(&at()))?;
     let kind_fits = classified.kind == range.kind
         || (range.kind == CursorKind::Null && classified.kind != CursorKind::Null);
     if !kind_fits {
         return Err(Error::at(
             ErrorCode::CheckpointKindMismatch,
-            at,
+            &at(),
             format!(
                 "expected a checkpoint cursor of the range's kind ({}), found {} {checkpoint}",
                 range.kind, classified.kind
@@ -300,7 +348,7 @@ pub(crate) fn check_checkpoint_cursor(
         if below || above {
             return Err(Error::at(
                 ErrorCode::CheckpointOutOfRange,
-                at,
+                &at(),
                 format!(
                     "expected a checkpoint cursor within [{}, {}], found {checkpoint}",
                     cursor.start_cursor, cursor.end_cursor
@@ -477,7 +525,10 @@ mod tests {
         assert_eq!(ctx.resume_cursor().json(), "400");
         assert_eq!(ctx.checkpoint.as_ref().unwrap().items_processed, 66);
         let out = serde_json::to_string(&ctx).unwrap();
-        assert!(out.contains(r#""cursor_field":"row","failure_strategy":"isolate""#), "{out}");
+        assert!(
+            out.contains(r#""cursor_field":"row","failure_strategy":"isolate""#),
+            "{out}"
+        );
     }
 
     #[test]
@@ -491,7 +542,11 @@ mod tests {
     #[test]
     fn missing_parts_have_their_own_codes() {
         let cases = [
-            (r#"{"inputs":{}}"#, ErrorCode::MissingCursor, "inputs.cursor"),
+            (
+                r#"{"inputs":{}}"#,
+                ErrorCode::MissingCursor,
+                "inputs.cursor",
+            ),
             (r#"{}"#, ErrorCode::MissingCursor, "inputs.cursor"),
             (
                 r#"{"inputs":{"cursor":{"start_cursor":0,"end_cursor":1,"batch_size":1}}}"#,
@@ -541,7 +596,10 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             (err.code, err.path.as_str()),
-            (ErrorCode::CheckpointKindMismatch, "results.checkpoint_cursor")
+            (
+                ErrorCode::CheckpointKindMismatch,
+                "results.checkpoint_cursor"
+            )
         );
         let err = context(
             r#"{"inputs":{"cursor":{"batch_id":"1","start_cursor":0,"end_cursor":10,"batch_size":10}},
@@ -566,7 +624,10 @@ mod tests {
             r#"{"inputs":{"cursor":{"batch_id":"1","start_cursor":{"region":"us","page":0},"end_cursor":{"region":"us","page":9},"batch_size":9}}}"#,
         )
         .unwrap();
-        assert_eq!(ctx.cursor.start_cursor.json(), r#"{"region":"us","page":0}"#);
+        assert_eq!(
+            ctx.cursor.start_cursor.json(),
+            r#"{"region":"us","page":0}"#
+        );
         assert_eq!(ctx.range.kind, CursorKind::Composite);
     }
 }

@@ -147,8 +147,10 @@ impl BatchMetadata {
     /// Reports what was accepted for compatibility: the PascalCase strategy spelling and the
     /// removed `checkpoint_interval`.
     pub fn warn(&self, at: &JsonPath, warnings: &mut Vec<Warning>) {
-        self.failure_strategy
-            .warn(&at.key("failure_strategy"), warnings);
+        if self.failure_strategy.legacy_spelling.is_some() {
+            self.failure_strategy
+                .warn(&at.key("failure_strategy"), warnings);
+        }
         if self.had_checkpoint_interval {
             warnings.push(Warning::at(
                 WarningCode::IgnoredField,
@@ -363,7 +365,10 @@ mod tests {
                     WarningCode::NonCanonicalSpelling,
                     "batch_metadata.failure_strategy"
                 ),
-                (WarningCode::IgnoredField, "batch_metadata.checkpoint_interval"),
+                (
+                    WarningCode::IgnoredField,
+                    "batch_metadata.checkpoint_interval"
+                ),
             ]
         );
         assert_eq!(

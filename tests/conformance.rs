@@ -91,10 +91,14 @@ fn check(case: &Case) -> Result<(), String> {
             }
         }
         (false, _, None) => Err(format!("expected a value, got {envelope_text}")),
-        (true, _, Some(expected)) => Err(format!("expected error {expected:?}, got {envelope_text}")),
+        (true, _, Some(expected)) => {
+            Err(format!("expected error {expected:?}, got {envelope_text}"))
+        }
         (true, _, None) => {
             let (Some(value), Some(warnings)) = (envelope.value, envelope.warnings) else {
-                return Err(format!("a success envelope needs value and warnings: {envelope_text}"));
+                return Err(format!(
+                    "a success envelope needs value and warnings: {envelope_text}"
+                ));
             };
             if warnings != case.expect.warnings {
                 return Err(format!(
@@ -163,5 +167,8 @@ fn every_operation_has_vectors() {
         .map(|op| op.name)
         .filter(|name| !seen.contains(*name))
         .collect();
-    assert!(missing.is_empty(), "operations without vectors: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "operations without vectors: {missing:?}"
+    );
 }

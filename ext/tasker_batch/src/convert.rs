@@ -8,11 +8,9 @@
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::value::ReprValue;
-use rb_sys::VALUE;
 use magnus::TryConvert;
-use magnus::{
-    Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value,
-};
+use magnus::{Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
+use rb_sys::VALUE;
 use tasker_batch::path::JsonPath;
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
@@ -26,7 +24,10 @@ pub struct ConvertError {
 /// Writes `value` as compact JSON text.
 pub fn to_json(ruby: &Ruby, value: Value) -> Result<String, ConvertError> {
     let mut out = String::with_capacity(256);
-    let mut writer = Writer { ruby, out: &mut out };
+    let mut writer = Writer {
+        ruby,
+        out: &mut out,
+    };
     writer.value(value, &JsonPath::root(), 0)?;
     Ok(out)
 }
@@ -192,7 +193,10 @@ fn key_name(key: Value) -> Result<String, String> {
         return s.to_string().map_err(|_| "non-UTF-8 String".to_owned());
     }
     if let Some(symbol) = Symbol::from_value(key) {
-        return symbol.name().map(|n| n.into_owned()).map_err(|_| "Symbol".to_owned());
+        return symbol
+            .name()
+            .map(|n| n.into_owned())
+            .map_err(|_| "Symbol".to_owned());
     }
     Err(unsafe { key.classname() }.into_owned())
 }
@@ -206,9 +210,7 @@ fn internal(at: &JsonPath, e: Error) -> ConvertError {
 }
 
 fn push_json_string(out: &mut String, text: &str) {
-    let needs_escape = text
-        .bytes()
-        .any(|b| b == b'"' || b == b'\\' || b < 0x20);
+    let needs_escape = text.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
     if needs_escape {
         out.push_str(&serde_json::to_string(text).expect("a str serializes"));
     } else {
@@ -363,7 +365,10 @@ impl<'a> Reader<'a> {
     unsafe fn number(&mut self) -> VALUE {
         let start = self.pos;
         while self.pos < self.bytes.len()
-            && matches!(self.bytes[self.pos], b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9')
+            && matches!(
+                self.bytes[self.pos],
+                b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
+            )
         {
             self.pos += 1;
         }

@@ -73,7 +73,9 @@ impl Document {
             }
             Index::Array(items) => {
                 let i = Integer::from_value(key)
-                    .ok_or_else(|| Error::new(ruby.exception_type_error(), "expected an Integer index"))?
+                    .ok_or_else(|| {
+                        Error::new(ruby.exception_type_error(), "expected an Integer index")
+                    })?
                     .to_i64()?;
                 let i = if i < 0 { i + items.len() as i64 } else { i };
                 match usize::try_from(i).ok().and_then(|i| items.get(i)) {
@@ -92,7 +94,10 @@ impl Document {
                 let name = RString::from_value(key)
                     .map(|s| s.to_string())
                     .unwrap_or_else(|| key.funcall::<_, _, RString>("to_s", ())?.to_string())?;
-                members.iter().find(|(k, _)| *k == name).map(|(_, r)| r.clone())
+                members
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, r)| r.clone())
             }
             Index::Array(items) => Integer::from_value(key)
                 .and_then(|i| i.to_i64().ok())

@@ -37,13 +37,21 @@ pub(crate) static BATCH_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
         .class_object()
         .const_get("TaskerCore")
         .expect("lib/tasker_batch/errors.rb defines TaskerCore before loading the extension");
-    let processing: RModule = core.const_get("BatchProcessing").expect("TaskerCore::BatchProcessing");
-    processing.const_get("Error").expect("TaskerCore::BatchProcessing::Error")
+    let processing: RModule = core
+        .const_get("BatchProcessing")
+        .expect("TaskerCore::BatchProcessing");
+    processing
+        .const_get("Error")
+        .expect("TaskerCore::BatchProcessing::Error")
 });
 
 /// Runs glue code so that a panic becomes a Ruby `TaskerCore::BatchProcessing::Error` rather
 /// than a `fatal` that takes the process down.
-fn guarded<T>(ruby: &Ruby, what: &str, body: impl FnOnce() -> Result<T, Error>) -> Result<T, Error> {
+fn guarded<T>(
+    ruby: &Ruby,
+    what: &str,
+    body: impl FnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
     match catch_unwind(AssertUnwindSafe(body)) {
         Ok(result) => result,
         Err(payload) => {
@@ -77,7 +85,10 @@ fn maybe_without_gvl<F: FnOnce() -> R, R>(size: usize, work: F) -> R {
         call.out = Some(catch_unwind(AssertUnwindSafe(work)));
         std::ptr::null_mut()
     }
-    let mut call = Call { work: Some(work), out: None };
+    let mut call = Call {
+        work: Some(work),
+        out: None,
+    };
     // SAFETY: the trampoline matches the callback type and only touches `call`. No unblocking
     // function: operations are CPU-bound and finish on their own.
     unsafe {
@@ -88,7 +99,11 @@ fn maybe_without_gvl<F: FnOnce() -> R, R>(size: usize, work: F) -> R {
             std::ptr::null_mut(),
         );
     }
-    match call.out.take().expect("rb_thread_call_without_gvl ran the trampoline") {
+    match call
+        .out
+        .take()
+        .expect("rb_thread_call_without_gvl ran the trampoline")
+    {
         Ok(result) => result,
         Err(panic) => resume_unwind(panic),
     }
@@ -149,7 +164,12 @@ fn exact_value(text: &str) -> Option<serde_json::Value> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     fn exact(value: &serde_json::Value) -> bool {
         match value {
-            serde_json::Value::Number(n) => n.is_i64() || n.is_u64() || n.as_f64().is_some_and(|f| f.fract() != 0.0 || f.abs() < 9.0e15),
+            serde_json::Value::Number(n) => {
+                n.is_i64()
+                    || n.is_u64()
+                    || n.as_f64()
+                        .is_some_and(|f| f.fract() != 0.0 || f.abs() < 9.0e15)
+            }
             serde_json::Value::Array(items) => items.iter().all(exact),
             serde_json::Value::Object(map) => map.values().all(exact),
             _ => true,
@@ -211,9 +231,8 @@ fn call_operation(ruby: &Ruby, op: String, input: Value, output: Output) -> Resu
             // input's size: a partition of a million ranges has a tiny input.
             usize::MAX
         };
-        let result = read.and_then(|pending| {
-            maybe_without_gvl(weight, || operations::catching(&op, pending))
-        });
+        let result = read
+            .and_then(|pending| maybe_without_gvl(weight, || operations::catching(&op, pending)));
         let triple = ruby.ary_new_capa(3);
         match result {
             Ok(Success { value, warnings }) => {

@@ -309,7 +309,11 @@ struct HashAccess<'a, 'r> {
 
 impl<'a, 'r> HashAccess<'a, 'r> {
     fn new(parent: &'a RubyDeserializer<'r>, hash: RHash) -> Result<Self, DeError> {
-        unsafe extern "C" fn collect(key: rb_sys::VALUE, value: rb_sys::VALUE, arg: rb_sys::VALUE) -> c_int {
+        unsafe extern "C" fn collect(
+            key: rb_sys::VALUE,
+            value: rb_sys::VALUE,
+            arg: rb_sys::VALUE,
+        ) -> c_int {
             // SAFETY: `arg` is the Vec below, alive for the whole iteration.
             let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
             // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
@@ -325,14 +329,21 @@ impl<'a, 'r> HashAccess<'a, 'r> {
                 &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
             );
         }
-        Ok(HashAccess { parent, entries, next: 0 })
+        Ok(HashAccess {
+            parent,
+            entries,
+            next: 0,
+        })
     }
 }
 
 impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         let Some(&(key, _)) = self.entries.get(self.next) else {
             return Ok(None);
         };
@@ -347,7 +358,9 @@ impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
             let name = symbol
                 .name()
                 .map_err(|e| DeError(format!("internal error reading a Symbol: {e}")))?;
-            return seed.deserialize(name.into_owned().into_deserializer()).map(Some);
+            return seed
+                .deserialize(name.into_owned().into_deserializer())
+                .map(Some);
         }
         // SAFETY: reading a class name runs no Ruby code.
         let class = unsafe { key.classname() }.into_owned();
@@ -377,7 +390,10 @@ struct ArrayAccess<'a, 'r> {
 impl<'de> SeqAccess<'de> for ArrayAccess<'_, '_> {
     type Error = DeError;
 
-    fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>, DeError> {
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
         if self.next >= self.array.len() {
             return Ok(None);
         }
@@ -405,7 +421,10 @@ struct RawValueAccess {
 impl<'de> MapAccess<'de> for RawValueAccess {
     type Error = DeError;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, DeError> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
         if self.text.is_none() {
             return Ok(None);
         }
