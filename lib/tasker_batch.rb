@@ -6,7 +6,7 @@
 #   require "tasker_batch"
 #   outcome = TaskerCore::Types::BatchProcessingOutcome.create_batches(
 #     worker_template_name: "process_batch", worker_count: 3,
-#     cursor_configs: TaskerBatch.partition(strategy: "integer_by_count", total_items: 1000, worker_count: 3),
+#     cursor_configs: TaskerCore::BatchProcessing.partition(strategy: "integer_by_count", total_items: 1000, worker_count: 3),
 #     total_items: 1000
 #   )
 #   outcome.to_h # => {"type" => "create_batches", ...}
