@@ -102,10 +102,15 @@ pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -
 
 /// `reset_for_retry`: input the step (`results`, optionally `checkpoint`); output the results
 /// the retry starts with: the checkpoint keys only.
-pub fn reset_for_retry(step: StepData, _warnings: &mut Vec<Warning>) -> Result<Extra> {
+pub fn reset_for_retry(step: StepData, warnings: &mut Vec<Warning>) -> Result<Extra> {
+    // The checkpoint must survive intact; a corrupt one is reported now, not at resume: with
+    // the step's inputs, it is read as the retry will read it (it must fit the range).
+    if step.inputs.is_some() {
+        context_from_step(&step, warnings)?;
+    } else {
+        checkpoint_in_results(&step.results, &|| JsonPath::root().key("results"))?;
+    }
     let mut results = step.results;
-    // The checkpoint must survive intact; a corrupt one is reported now, not at resume.
-    checkpoint_in_results(&results, &|| JsonPath::root().key("results"))?;
     results.retain(|key| CHECKPOINT_KEYS.contains(&key));
     Ok(results)
 }

@@ -478,6 +478,33 @@ fn scan(text: &str) -> Scan {
     out
 }
 
+/// Appends valid JSON `text` to `out` without its insignificant whitespace, as [`RawJson`]
+/// keeps it, and returns how deeply it nests (0 for a scalar): [`RawJson::new`] in one pass,
+/// for readers that keep many small values in one buffer.
+pub(crate) fn push_minified(text: &str, out: &mut String) -> usize {
+    if !text.starts_with(['{', '[']) {
+        out.push_str(text);
+        return 0;
+    }
+    let mut depth = 0usize;
+    let mut max_depth = 0usize;
+    let mut from = 0;
+    for_each_structural_byte(text, |i, b| match b {
+        b'[' | b'{' => {
+            depth += 1;
+            max_depth = max_depth.max(depth);
+        }
+        b']' | b'}' => depth = depth.saturating_sub(1),
+        b' ' | b'\n' | b'\r' | b'\t' => {
+            out.push_str(&text[from..i]);
+            from = i + 1;
+        }
+        _ => {}
+    });
+    out.push_str(&text[from..]);
+    max_depth
+}
+
 /// `text` without whitespace outside strings.
 fn minify(text: &str) -> String {
     let mut drop = Vec::new();
@@ -596,7 +623,8 @@ pub(crate) mod strict {
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
             // serde_json hands integers beyond 64 bits over as floats: still out of range.
             if v.fract() == 0.0 && v.is_finite() {
-                Err(self.out_of_range(format_args!("{v}")))
+                // `{:?}` keeps a float looking like one: `10.0` rather than `10`.
+                Err(self.out_of_range(format_args!("{v:?}")))
             } else {
                 Err(self.out_of_range(format_args!("the fraction {v}")))
             }

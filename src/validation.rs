@@ -60,6 +60,15 @@ pub fn check_cursor_config(
 /// [`check_cursor_config`] with the path made only when an error or a warning names it: an
 /// outcome's configs are almost all valid, and formatting `cursor_configs[i].start_cursor`
 /// for each of them would cost more than checking them.
+/// `integer 5`, `string "x"`, `null`: a cursor with its kind, for messages.
+fn described(kind: CursorKind, cursor: &crate::cursor::Cursor) -> String {
+    if kind == CursorKind::Null {
+        "null".to_owned()
+    } else {
+        format!("{kind} {cursor}")
+    }
+}
+
 /// Like [`check_cursor_config`], with the config's path built only when there is something to
 /// report (a worker's context is read for every step, and most are fine).
 pub(crate) fn check_range(
@@ -87,8 +96,9 @@ pub(crate) fn check_range(
                 ErrorCode::MixedCursorKinds,
                 &at(),
                 format!(
-                    "expected start_cursor and end_cursor of one kind, found {a} {} and {b} {}",
-                    config.start_cursor, config.end_cursor
+                    "expected start_cursor and end_cursor of one kind, found {} and {}",
+                    described(a, &config.start_cursor),
+                    described(b, &config.end_cursor)
                 ),
             ))
         }

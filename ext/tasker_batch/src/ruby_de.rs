@@ -79,6 +79,14 @@ impl de::Error for DeError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         DeError(msg.to_string())
     }
+
+    /// In JSON's words, like serde_json: nil is `null`, not serde's "unit value".
+    fn invalid_type(unexpected: de::Unexpected, expected: &dyn de::Expected) -> Self {
+        match unexpected {
+            de::Unexpected::Unit => DeError(format!("invalid type: null, expected {expected}")),
+            other => DeError(format!("invalid type: {other}, expected {expected}")),
+        }
+    }
 }
 
 /// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby

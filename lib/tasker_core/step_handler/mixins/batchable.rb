@@ -158,14 +158,41 @@ module TaskerCore
           batch_success(aggregated, {})
         end
 
-        # A dependency's result (unwrapped by `get_results`), or a value inside it.
+        # A dependency's result, or a value inside it. Upstream's DependencyResultsWrapper
+        # unwraps a stored `{"result" => ...}` in `get_results`; a plain Hash is unwrapped the
+        # same way here.
         def get_dependency_result(dependency_results, step_name, *keys)
           result = if dependency_results.respond_to?(:get_results)
                      dependency_results.get_results(step_name)
                    else
-                     dependency_results[step_name]
+                     entry = dependency_results[step_name]
+                     entry.is_a?(Hash) && entry.key?("result") ? entry["result"] : entry
                    end
           keys.empty? ? result : result&.dig(*keys)
+        end
+
+        # The convergence result of a no_batches scenario (upstream's helper).
+        def no_batches_aggregation_result(metadata: {})
+          batch_success({ "worker_count" => 0, "scenario" => "no_batches" }.merge(stringify_keys(metadata)), {})
+        end
+
+        # Records a checkpoint for the current step (see update_workflow_step_results):
+        # `cursor` is the next key to process, `items_processed` the running count. Upstream
+        # handed the checkpoint to the host instead; where the host defines `checkpoint_yield`,
+        # it is called too, after the checkpoint was validated and stored.
+        def checkpoint_yield(cursor:, items_processed:, accumulated_results: nil, workflow_step: nil)
+          changes = { "checkpoint_cursor" => cursor, "processed_count" => items_processed }
+          changes["accumulated_results"] = accumulated_results unless accumulated_results.nil?
+          results = update_workflow_step_results(changes, workflow_step: workflow_step)
+          return results unless defined?(super)
+
+          super(cursor: cursor, items_processed: items_processed, accumulated_results: accumulated_results)
+        end
+
+        # The host's capabilities plus the batch ones (upstream's list).
+        def capabilities
+          base = defined?(super) ? super : []
+          base + %w[batchable batch_processing parallel_execution cursor_based deferred_convergence]
         end
 
         private
