@@ -75,6 +75,12 @@ void tasker_batch_free_string(char *s);
  */
 const char *tasker_batch_version(void);
 
+/**
+ * The names of every operation `tasker_batch_call` accepts, as a JSON array of strings
+ * (`["validate_outcome","validate_cursor_config",...]`). The string is static: do not free it.
+ */
+const char *tasker_batch_operations(void);
+
 #ifdef __cplusplus
 }  // extern "C"
 #endif  // __cplusplus

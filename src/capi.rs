@@ -13,6 +13,7 @@
 
 use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorCode};
 use crate::operations;
@@ -98,6 +99,23 @@ pub extern "C" fn tasker_batch_version() -> *const c_char {
     VERSION.as_ptr().cast()
 }
 
+/// The names of every operation `tasker_batch_call` accepts, as a JSON array of strings
+/// (`["validate_outcome","validate_cursor_config",...]`). The string is static: do not free it.
+#[no_mangle]
+pub extern "C" fn tasker_batch_operations() -> *const c_char {
+    static NAMES: OnceLock<CString> = OnceLock::new();
+    catch_unwind(|| {
+        NAMES
+            .get_or_init(|| {
+                let names: Vec<&str> = operations::OPERATIONS.iter().map(|op| op.name).collect();
+                CString::new(serde_json::to_string(&names).expect("names serialize"))
+                    .expect("operation names have no NUL")
+            })
+            .as_ptr()
+    })
+    .unwrap_or(c"[]".as_ptr())
+}
+
 unsafe fn read_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
     if ptr.is_null() {
         return Err(Error::new(
@@ -170,6 +188,14 @@ mod tests {
             ),
             version
         );
+    }
+
+    #[test]
+    fn operations_lists_every_operation_as_json() {
+        let text = unsafe { CStr::from_ptr(tasker_batch_operations()) }.to_str().unwrap();
+        let names: Vec<String> = serde_json::from_str(text).unwrap();
+        let expected: Vec<&str> = operations::OPERATIONS.iter().map(|op| op.name).collect();
+        assert_eq!(names, expected);
     }
 
     #[test]

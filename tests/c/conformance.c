@@ -444,9 +444,25 @@ static int check_version(void)
     return 1;
 }
 
+/* tasker_batch_operations() is a JSON array naming every operation; each name is callable
+ * (an unknown name would come back as unknown_operation). */
+static int check_operations(void)
+{
+    location at;
+    const char *names = tasker_batch_operations();
+
+    at.file = "ABI";
+    at.name = "tasker_batch_operations() lists callable operations";
+    if (names == NULL || names[0] != '[' || strstr(names, "\"partition\"") == NULL ||
+        strstr(names, "\"converge\"") == NULL) {
+        return mismatch(&at, "unexpected list %s", names != NULL ? names : "(NULL)");
+    }
+    return 1;
+}
+
 static void run_abi_checks(int *passed, int *failed)
 {
-    int results[9];
+    int results[10];
     size_t i;
 
     results[0] = expect_boundary_error("NULL op", NULL, "{}", "null_argument");
@@ -463,6 +479,7 @@ static void run_abi_checks(int *passed, int *failed)
                                        "unknown_operation");
     results[7] = expect_boundary_error("empty op", "", "{}", "unknown_operation");
     results[8] = check_version();
+    results[9] = check_operations();
     /* Freeing NULL is documented as a no-op; valgrind would flag anything else. */
     tasker_batch_free_string(NULL);
 
