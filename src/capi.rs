@@ -192,7 +192,9 @@ mod tests {
 
     #[test]
     fn operations_lists_every_operation_as_json() {
-        let text = unsafe { CStr::from_ptr(tasker_batch_operations()) }.to_str().unwrap();
+        let text = unsafe { CStr::from_ptr(tasker_batch_operations()) }
+            .to_str()
+            .unwrap();
         let names: Vec<String> = serde_json::from_str(text).unwrap();
         let expected: Vec<&str> = operations::OPERATIONS.iter().map(|op| op.name).collect();
         assert_eq!(names, expected);
