@@ -1,0 +1,21 @@
+# frozen_string_literal: true
+
+# `rake demo`: the batch lifecycle end to end on an embedded SQLite store (demo/README.md).
+# Options go in DEMO_ARGS, because rake takes whatever follows `--` for more task names:
+#
+#   rake demo DEMO_ARGS="--rows 20000 --cursor uuid --kill-twice"
+
+require "shellwords"
+
+desc 'Run the end-to-end batch demo (options: rake demo DEMO_ARGS="--rows 20000 --cursor uuid"; see demo/README.md)'
+task demo: :compile do
+  if ARGV.include?("--")
+    abort 'rake demo: pass the demo\'s options in DEMO_ARGS, e.g. rake demo DEMO_ARGS="--rows 1000"'
+  end
+
+  args = Shellwords.split(ENV.fetch("DEMO_ARGS", ""))
+  sh(RbConfig.ruby, File.join(ROOT, "demo/run.rb"), *args) do |ok, status|
+    # The demo prints its own verdict; pass its exit status on without rake's backtrace.
+    exit(status.exitstatus || 1) unless ok
+  end
+end
