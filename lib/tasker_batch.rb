@@ -11,6 +11,7 @@
 #   )
 #   outcome.to_h # => {"type" => "create_batches", ...}
 
+require "json"
 require "dry-struct"
 
 require_relative "tasker_batch/version"

@@ -34,6 +34,17 @@ module TaskerBatch
       Result.new(value, warnings)
     end
 
+    # Calls `op` on JSON text the caller already holds (a host's stored step data, say): the
+    # core reads the text itself, so malformed JSON is an `invalid_json` ValidationError with
+    # its line and column. Returns the value as Ruby objects.
+    def call_text(op, json_text)
+      envelope = JSON.parse(Native.call_json(op.to_s, json_text.to_s))
+      raise error_from(envelope["error"], []) unless envelope["ok"]
+
+      envelope["warnings"].each { |w| warning_handler&.call(w) }
+      envelope["value"]
+    end
+
     # The names of every operation the core offers.
     def operations
       Native.operations

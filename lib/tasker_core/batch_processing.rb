@@ -32,6 +32,20 @@ module TaskerCore
       results
     end
 
+    # The plan for an outcome: worker steps named `{template}_{batch_id}` with their inputs,
+    # and the edges. All or nothing: an invalid outcome raises and gives no plan. See the
+    # `expand_outcome` operation in docs/operations.md.
+    def expand_outcome(batchable_step_name:, outcome:, worker_template_name: nil, convergence_step_names: [],
+                       initialization: {}, batch_metadata: nil)
+      outcome = outcome.to_h if outcome.is_a?(Dry::Struct)
+      request = {
+        "batchable_step_name" => batchable_step_name, "outcome" => outcome,
+        "worker_template_name" => worker_template_name, "convergence_step_names" => convergence_step_names,
+        "initialization" => initialization, "batch_metadata" => batch_metadata
+      }.compact
+      TaskerBatch.call(:expand_outcome, request)
+    end
+
     # Splits a key space into cursor configs: a TaskerBatch::CursorConfigList (an Enumerable
     # of wire Hashes, built only when looked at). `strategy:` is one of "integer_by_count",
     # "integer_by_size", "uuid", "timestamp", "boundaries"; see docs/operations.md for each

@@ -77,13 +77,13 @@ module TaskerCore
 
         # --- analyzers --------------------------------------------------------------------
 
-        # Integer cursor configs over [0, total_items) for worker_count workers: 1000 over 3 is
+        # Integer cursor configs over [start, start + total_items) for worker_count workers: 1000 over 3 is
         # 334/334/332; 5 over 10 is 5 configs of 1 (never empty or negative ones); 0 items is [].
         # A block may adjust each config in place: `{ |config, index| ... }`.
-        def create_cursor_configs(total_items, worker_count, &block)
+        def create_cursor_configs(total_items, worker_count, start: 0, &block)
           # An Array, as upstream returned (BatchProcessing.partition keeps the configs lazy).
           configs = BatchProcessing.partition(strategy: "integer_by_count", total_items: total_items,
-                                              worker_count: worker_count).to_a
+                                              worker_count: worker_count, start: start).to_a
           configs.each_with_index(&block) if block
           configs
         end
@@ -156,6 +156,13 @@ module TaskerCore
                          scenario.aggregate(max_errors: max_errors, reducers: reducers)
                        end
           batch_success(aggregated, {})
+        end
+
+        # The convergence step's result with the failure strategy applied: status, aggregation,
+        # failed batches (with their ranges, for a re-run) and the coverage of the key space.
+        # Options as BatchAggregationScenario#converge.
+        def converge_batch_worker_results(scenario, **options)
+          batch_success(scenario.converge(**options), {})
         end
 
         # A dependency's result, or a value inside it. Upstream's DependencyResultsWrapper
