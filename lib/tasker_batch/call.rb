@@ -16,22 +16,14 @@ module TaskerBatch
     # Like #call, returning a Result with the value and the warnings (Array of Hash with
     # "code", "message" and "path").
     def call_with_warnings(op, input)
-      ok, value, warnings = Native.call(op.to_s, input)
-      raise error_from(value, warnings) unless ok
-
-      warnings.each { |w| warning_handler&.call(w) }
-      Result.new(value, warnings)
+      result_of(*Native.call(op.to_s, input))
     end
 
     # Like #call_with_warnings, with the value as a TaskerBatch::Native::Document: JSON kept on
     # the Rust side, turned into Ruby objects only for the members that are read
     # (`doc["key"]`, `doc[0]`, `doc.size`, `doc.to_ruby`, `doc.to_json`).
     def call_lazy(op, input)
-      ok, value, warnings = Native.call_lazy(op.to_s, input)
-      raise error_from(value, warnings) unless ok
-
-      warnings.each { |w| warning_handler&.call(w) }
-      Result.new(value, warnings)
+      result_of(*Native.call_lazy(op.to_s, input))
     end
 
     # Calls `op` on JSON text the caller already holds (a host's stored step data, say): the
@@ -39,10 +31,8 @@ module TaskerBatch
     # its line and column. Returns the value as Ruby objects.
     def call_text(op, json_text)
       envelope = JSON.parse(Native.call_json(op.to_s, json_text.to_s))
-      raise error_from(envelope["error"], []) unless envelope["ok"]
-
-      envelope["warnings"].each { |w| warning_handler&.call(w) }
-      envelope["value"]
+      ok = envelope["ok"]
+      result_of(ok, ok ? envelope["value"] : envelope["error"], envelope.fetch("warnings", [])).value
     end
 
     # The names of every operation the core offers.
@@ -56,6 +46,14 @@ module TaskerBatch
     attr_accessor :warning_handler
 
     private
+
+    # The Result of a native call's `[ok, value_or_error, warnings]`, or the error raised.
+    def result_of(ok, value, warnings)
+      raise error_from(value, warnings) unless ok
+
+      warnings.each { |w| warning_handler&.call(w) }
+      Result.new(value, warnings)
+    end
 
     INTERNAL = "internal_error"
     private_constant :INTERNAL
