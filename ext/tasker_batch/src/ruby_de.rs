@@ -171,7 +171,7 @@ fn type_mismatch(value: Value) -> DeError {
     )
 }
 
-fn utf8<'a>(bytes: &'a [u8]) -> Result<&'a str, DeError> {
+fn utf8(bytes: &[u8]) -> Result<&str, DeError> {
     std::str::from_utf8(bytes).map_err(|e| {
         coded(
             ErrorCode::InvalidUtf8,
