@@ -27,6 +27,12 @@
 //! ```
 //! `batch_results` may also be an array of results.
 //!
+//! Each result is read once, while the request is parsed (see [`crate::scenario`]). Key order
+//! is the caller's; putting `reducers` and `max_errors` before `batch_results` lets the read
+//! skip what the aggregation will not use (caller keys no reducer reads, error entries past
+//! `max_errors`) instead of keeping it until the end of the request. The output is the same
+//! either way.
+//!
 //! Output: `{total_processed, total_succeeded, total_failed, total_skipped, batch_count,
 //! success_rate, errors, error_count, worker_count, scenario}` and `custom` when reducers were
 //! given, in that order.
@@ -36,17 +42,17 @@ use std::cmp::Ordering;
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 
-use serde::de::{DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{coded, duplicate_key, from_raw, set_once, unknown_key};
+use crate::input::{coded, duplicate_key, from_json, set_once, unknown_key};
 use crate::input::{Key, NonEmpty, RawJson, U32, U64};
 use crate::path::JsonPath;
 use crate::scenario::{
-    read_result, type_mismatch, DependencyResults, ResultShape, ScenarioKind, WORKER_WRAPPERS,
+    type_mismatch, Counted, Looking, ReadPlan, ResultsSeed, ScenarioKind, StepResults,
 };
 
 /// How many error entries are kept unless the caller says otherwise.
@@ -189,6 +195,15 @@ impl OptionsReader {
         Ok(true)
     }
 
+    /// How to read results that come now: what the options read so far allow skipping.
+    pub(crate) fn plan(&self, all_workers: bool) -> ReadPlan {
+        let fields = self
+            .reducers
+            .as_ref()
+            .map(|r| r.0.iter().map(|(field, _)| field.clone()).collect());
+        ReadPlan::new(fields, self.max_errors, all_workers)
+    }
+
     /// The options read, with the defaults for the keys that were absent.
     pub(crate) fn finish(self) -> AggregationOptions {
         AggregationOptions {
@@ -258,53 +273,53 @@ impl<K: AsRef<str>, V: Serialize> Serialize for Pairs<'_, K, V> {
     }
 }
 
-/// Aggregates the worker results `results`, each with its path in the input, in worker order.
-pub fn aggregate_results<'a>(
-    results: impl IntoIterator<Item = (JsonPath, &'a RawJson)>,
+/// Aggregates the results at positions `workers` of `results` (in worker order), the results
+/// being at `at` in the input.
+pub fn aggregate_results(
+    results: &StepResults,
+    workers: impl IntoIterator<Item = usize>,
+    at: &JsonPath,
     options: &AggregationOptions,
     warnings: &mut Vec<Warning>,
 ) -> Result<Aggregation> {
     let reducers: &[(String, Reducer)] = options.reducers.as_ref().map_or(&[], |r| &r.0);
-    let shape = ResultShape::new(
-        COUNTERS
-            .iter()
-            .copied()
-            .chain(["errors"])
-            .chain(reducers.iter().map(|(field, _)| field.as_str())),
-        WORKER_WRAPPERS,
-    );
+    let fields: Vec<String> = reducers.iter().map(|(field, _)| field.clone()).collect();
+    let looking = Looking::Worker(&fields);
     let max_errors = options.max_errors as usize;
     let mut totals = [0u64; 4];
     let mut errors: Vec<RawJson> = Vec::new();
     let mut error_count = 0u64;
     let mut batch_count = 0u64;
     let mut worker_count = 0u64;
-    let mut folds: Vec<Fold<'a>> = reducers.iter().map(|(_, r)| Fold::new(*r)).collect();
+    let mut folds: Vec<Fold<'_>> = reducers.iter().map(|(_, r)| Fold::new(*r)).collect();
 
-    for (path, raw) in results {
+    for i in workers {
         worker_count += 1;
-        if raw.is_null() {
+        if results.is_null(i) {
             warnings.push(Warning::at(
                 WarningCode::NullResult,
-                &path,
+                &results.path(i, at),
                 "the worker's result is null; it was skipped",
             ));
             continue;
         }
-        let Some(fields) = read_result(&raw.0, path, &shape)? else {
+        let Some(found) = results.read(i, at, &looking)? else {
             continue;
         };
         batch_count += 1;
-        for (total, name) in totals.iter_mut().zip(COUNTERS) {
-            let Some(value) = fields.get(name) else {
-                continue;
+        for ((total, name), count) in totals.iter_mut().zip(COUNTERS).zip(found.counts()) {
+            let n = match count {
+                Counted::Absent => continue,
+                Counted::Is(n) => n,
+                Counted::Odd(text) => {
+                    let U64(n) = from_json(text).map_err(|e| e.under(&found.path(at).key(name)))?;
+                    n
+                }
             };
-            let at = fields.path.key(name);
-            let U64(n) = from_raw(value, &at)?;
             *total = total.checked_add(n).ok_or_else(|| {
                 Error::at(
                     ErrorCode::Overflow,
-                    &at,
+                    &found.path(at).key(name),
                     format!(
                         "expected the sum of {name} to fit in 0..={}, found it exceeded after adding {n}",
                         u64::MAX
@@ -312,17 +327,24 @@ pub fn aggregate_results<'a>(
                 )
             })?;
         }
-        if let Some(list) = fields.get("errors") {
-            let at = fields.path.key("errors");
-            if !list.get().starts_with('[') {
-                return Err(type_mismatch(&at, "an array of errors", list));
+        match found.errors() {
+            None => {}
+            Some(Err(text)) => {
+                return Err(type_mismatch(
+                    &found.path(at).key("errors"),
+                    "an array of errors",
+                    text,
+                ))
             }
-            let keep = max_errors.saturating_sub(errors.len());
-            error_count += collect_errors(list, keep, &mut errors, &at)?;
+            Some(Ok((entries, count))) => {
+                let keep = max_errors.saturating_sub(errors.len());
+                errors.extend(entries.iter().take(keep).map(raw_json));
+                error_count += count;
+            }
         }
-        for (fold, (field, _)) in folds.iter_mut().zip(reducers) {
-            if let Some(value) = fields.get(field) {
-                fold.add(value, &fields.path.key(field))?;
+        for (fold, field) in folds.iter_mut().zip(&fields) {
+            if let Some(value) = found.field_text(field) {
+                fold.add(value, &|| found.path(at).key(field))?;
             }
         }
     }
@@ -354,62 +376,19 @@ pub fn aggregate_results<'a>(
     })
 }
 
+/// Kept JSON text as a [`RawJson`].
+fn raw_json(text: &str) -> RawJson {
+    RawJson(RawValue::from_string(text.to_owned()).expect("kept JSON text is JSON"))
+}
+
 /// The aggregation of the `no_batches` scenario: nothing processed, and each reducer's
 /// empty value.
 pub fn no_batches(options: &AggregationOptions) -> Aggregation {
-    let mut out = aggregate_results(std::iter::empty(), options, &mut Vec::new())
+    let none = StepResults::default();
+    let mut out = aggregate_results(&none, [], &JsonPath::root(), options, &mut Vec::new())
         .expect("aggregating nothing cannot fail");
     out.scenario = ScenarioKind::NoBatches;
     out
-}
-
-/// Reads one worker's `errors` array, keeping up to `keep` entries; returns how many it has.
-fn collect_errors(
-    list: &RawValue,
-    keep: usize,
-    out: &mut Vec<RawJson>,
-    at: &JsonPath,
-) -> Result<u64> {
-    struct Seed<'o> {
-        keep: usize,
-        out: &'o mut Vec<RawJson>,
-    }
-    impl<'de> DeserializeSeed<'de> for Seed<'_> {
-        type Value = u64;
-        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<u64, D::Error> {
-            d.deserialize_seq(self)
-        }
-    }
-    impl<'de> Visitor<'de> for Seed<'_> {
-        type Value = u64;
-        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-            f.write_str("an array of errors")
-        }
-        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<u64, A::Error> {
-            let mut count = 0u64;
-            loop {
-                let more = if (count as usize) < self.keep {
-                    match seq.next_element::<&'de RawValue>()? {
-                        Some(entry) => {
-                            self.out.push(RawJson(entry.to_owned()));
-                            true
-                        }
-                        None => false,
-                    }
-                } else {
-                    seq.next_element::<IgnoredAny>()?.is_some()
-                };
-                if !more {
-                    return Ok(count);
-                }
-                count += 1;
-            }
-        }
-    }
-    let mut de = serde_json::Deserializer::from_str(list.get());
-    Seed { keep, out }
-        .deserialize(&mut de)
-        .map_err(|e| Error::at(ErrorCode::Internal, at, format!("re-reading errors: {e}")))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -424,14 +403,14 @@ enum Number {
 
 impl Number {
     /// Reads a number's text: no fraction or exponent means an integer (which must fit in
-    /// 128 bits); otherwise a finite `f64`.
-    fn parse(text: &str, at: &JsonPath) -> Result<Number> {
+    /// 128 bits); otherwise a finite `f64`. `at` says where the number is, for the error.
+    fn parse(text: &str, at: &dyn Fn() -> JsonPath) -> Result<Number> {
         if text.contains(['.', 'e', 'E']) {
             match text.parse::<f64>() {
                 Ok(v) if v.is_finite() => Ok(Number::Float(v)),
                 _ => Err(Error::at(
                     ErrorCode::OutOfRange,
-                    at,
+                    &at(),
                     format!("expected a number within the range of f64, found {text}"),
                 )),
             }
@@ -439,7 +418,7 @@ impl Number {
             text.parse::<i128>().map(Number::Integer).map_err(|_| {
                 Error::at(
                     ErrorCode::OutOfRange,
-                    at,
+                    &at(),
                     format!("expected an integer within 128 bits, found {text}"),
                 )
             })
@@ -475,18 +454,25 @@ fn cmp_integer_float(i: i128, f: f64) -> Ordering {
     }
 }
 
-fn is_number(raw: &RawValue) -> bool {
-    matches!(raw.get().as_bytes().first(), Some(b'-' | b'0'..=b'9'))
+fn is_number(raw: &str) -> bool {
+    matches!(raw.as_bytes().first(), Some(b'-' | b'0'..=b'9'))
+}
+
+/// `text` without its first and last character (the quotes of a string, the brackets of an
+/// array), borrowed as long as `text` is.
+fn inside<'a>(text: &Cow<'a, str>) -> Cow<'a, str> {
+    match text {
+        Cow::Borrowed(text) => Cow::Borrowed(&text[1..text.len() - 1]),
+        Cow::Owned(text) => Cow::Owned(text[1..text.len() - 1].to_owned()),
+    }
 }
 
 /// The contents of a JSON string literal.
-fn string_contents(raw: &RawValue) -> Cow<'_, str> {
-    let text = raw.get();
-    let inner = &text[1..text.len() - 1];
-    if inner.contains('\\') {
-        Cow::Owned(serde_json::from_str(text).expect("a raw JSON string literal decodes"))
+fn string_contents<'a>(raw: &Cow<'a, str>) -> Cow<'a, str> {
+    if raw.contains('\\') {
+        Cow::Owned(serde_json::from_str(raw).expect("a raw JSON string literal decodes"))
     } else {
-        Cow::Borrowed(inner)
+        inside(raw)
     }
 }
 
@@ -498,17 +484,17 @@ enum Fold<'a> {
         best: Option<Candidate<'a>>,
     },
     Count(u64),
-    Concat(Vec<&'a str>),
+    Concat(Vec<Cow<'a, str>>),
     Merge {
-        entries: Vec<(Cow<'a, str>, &'a RawValue)>,
+        entries: Vec<(Cow<'a, str>, Cow<'a, str>)>,
         index: HashMap<Cow<'a, str>, usize>,
     },
 }
 
-/// The best `min`/`max` value so far.
+/// The best `min`/`max` value so far, with its text.
 enum Candidate<'a> {
-    Number(Number, &'a RawValue),
-    Text(Cow<'a, str>, &'a RawValue),
+    Number(Number, Cow<'a, str>),
+    Text(Cow<'a, str>, Cow<'a, str>),
 }
 
 impl<'a> Fold<'a> {
@@ -532,22 +518,27 @@ impl<'a> Fold<'a> {
         }
     }
 
-    /// Folds in one worker's (non-null) value found at `at`.
-    fn add(&mut self, value: &'a RawValue, at: &JsonPath) -> Result<()> {
+    /// Folds in one worker's (non-null) value, as JSON text; `at` says where it is, for the
+    /// errors.
+    fn add(&mut self, value: Cow<'a, str>, at: &dyn Fn() -> JsonPath) -> Result<()> {
         match self {
             Fold::Sum(total) => {
-                if !is_number(value) {
-                    return Err(type_mismatch(at, "a number to sum", value));
+                if !is_number(&value) {
+                    return Err(type_mismatch(&at(), "a number to sum", &value));
                 }
-                *total = add_numbers(*total, Number::parse(value.get(), at)?, at)?;
+                *total = add_numbers(*total, Number::parse(&value, at)?, at)?;
             }
             Fold::Extreme { keep, best } => {
-                let candidate = if is_number(value) {
-                    Candidate::Number(Number::parse(value.get(), at)?, value)
-                } else if value.get().starts_with('"') {
-                    Candidate::Text(string_contents(value), value)
+                let candidate = if is_number(&value) {
+                    Candidate::Number(Number::parse(&value, at)?, value)
+                } else if value.starts_with('"') {
+                    Candidate::Text(string_contents(&value), value)
                 } else {
-                    return Err(type_mismatch(at, "a number or a string to compare", value));
+                    return Err(type_mismatch(
+                        &at(),
+                        "a number or a string to compare",
+                        &value,
+                    ));
                 };
                 let better = match (&candidate, best.as_ref()) {
                     (_, None) => true,
@@ -557,16 +548,16 @@ impl<'a> Fold<'a> {
                     (Candidate::Text(new, _), Some(Candidate::Text(old, _))) => {
                         new.as_bytes().cmp(old.as_bytes()) == *keep
                     }
-                    (Candidate::Text(..), Some(Candidate::Number(..))) => {
+                    (Candidate::Text(_, value), Some(Candidate::Number(..))) => {
                         return Err(type_mismatch(
-                            at,
+                            &at(),
                             "a number, as the earlier values of this field",
                             value,
                         ))
                     }
-                    (Candidate::Number(..), Some(Candidate::Text(..))) => {
+                    (Candidate::Number(_, value), Some(Candidate::Text(..))) => {
                         return Err(type_mismatch(
-                            at,
+                            &at(),
                             "a string, as the earlier values of this field",
                             value,
                         ))
@@ -578,28 +569,35 @@ impl<'a> Fold<'a> {
             }
             Fold::Count(n) => *n += 1,
             Fold::Concat(parts) => {
-                let text = value.get();
-                if !text.starts_with('[') {
-                    return Err(type_mismatch(at, "an array to concatenate", value));
+                if !value.starts_with('[') {
+                    return Err(type_mismatch(&at(), "an array to concatenate", &value));
                 }
-                // Raw text is minified: the elements are exactly what lies between the brackets.
-                let elements = &text[1..text.len() - 1];
-                if !elements.is_empty() {
-                    parts.push(elements);
+                // Kept text is minified: the elements are exactly what lies between the brackets.
+                if value.len() > 2 {
+                    parts.push(inside(&value));
                 }
             }
             Fold::Merge { entries, index } => {
-                if !value.get().starts_with('{') {
-                    return Err(type_mismatch(at, "an object to merge", value));
+                if !value.starts_with('{') {
+                    return Err(type_mismatch(&at(), "an object to merge", &value));
                 }
-                let pairs = object_pairs(value, at)?;
+                let pairs: Vec<(Cow<'a, str>, Cow<'a, str>)> = match value {
+                    Cow::Borrowed(text) => object_pairs(text, at)?
+                        .into_iter()
+                        .map(|(key, v)| (key, Cow::Borrowed(v)))
+                        .collect(),
+                    Cow::Owned(text) => object_pairs(&text, at)?
+                        .into_iter()
+                        .map(|(key, v)| (Cow::Owned(key.into_owned()), Cow::Owned(v.to_owned())))
+                        .collect(),
+                };
                 // Later workers overwrite; one object naming a key twice is an error, as
                 // everywhere else.
                 let mut own = HashSet::with_capacity(pairs.len());
                 if let Some((key, _)) = pairs.iter().find(|(key, _)| !own.insert(key.as_ref())) {
                     return Err(Error::at(
                         ErrorCode::InvalidValue,
-                        &at.key(key),
+                        &at().key(key),
                         format!("expected each key once, found `{key}` twice"),
                     ));
                 }
@@ -622,9 +620,7 @@ impl<'a> Fold<'a> {
             Fold::Sum(Number::Integer(n)) => RawJson::from_serialize(&n),
             Fold::Sum(Number::Float(f)) => RawJson::from_serialize(&f),
             Fold::Extreme { best, .. } => match best {
-                Some(Candidate::Number(_, raw) | Candidate::Text(_, raw)) => {
-                    RawJson(raw.to_owned())
-                }
+                Some(Candidate::Number(_, raw) | Candidate::Text(_, raw)) => raw_json(&raw),
                 None => RawJson::null(),
             },
             Fold::Count(n) => RawJson::from_serialize(&n),
@@ -636,18 +632,30 @@ impl<'a> Fold<'a> {
                 text.push(']');
                 RawJson(RawValue::from_string(text).expect("joined array elements are JSON"))
             }
-            Fold::Merge { entries, .. } => RawJson::from_serialize(&Pairs(&entries)),
+            Fold::Merge { entries, .. } => {
+                let mut text = String::from("{");
+                for (n, (key, value)) in entries.iter().enumerate() {
+                    if n > 0 {
+                        text.push(',');
+                    }
+                    text.push_str(&serde_json::to_string(key).expect("strings serialize"));
+                    text.push(':');
+                    text.push_str(value);
+                }
+                text.push('}');
+                raw_json(&text)
+            }
         }
     }
 }
 
-fn add_numbers(total: Number, value: Number, at: &JsonPath) -> Result<Number> {
+fn add_numbers(total: Number, value: Number, at: &dyn Fn() -> JsonPath) -> Result<Number> {
     let sum = match (total, value) {
         (Number::Integer(a), Number::Integer(b)) => {
             return a.checked_add(b).map(Number::Integer).ok_or_else(|| {
                 Error::at(
                     ErrorCode::Overflow,
-                    at,
+                    &at(),
                     format!("expected the sum to fit in 128 bits, found it exceeded after adding {b} to {a}"),
                 )
             })
@@ -661,36 +669,37 @@ fn add_numbers(total: Number, value: Number, at: &JsonPath) -> Result<Number> {
     } else {
         Err(Error::at(
             ErrorCode::Overflow,
-            at,
+            &at(),
             "expected the sum to stay within the range of f64, found it exceeded",
         ))
     }
 }
 
 /// The keys and values of an object, borrowed from its text.
-fn object_pairs<'a>(
-    value: &'a RawValue,
-    at: &JsonPath,
-) -> Result<Vec<(Cow<'a, str>, &'a RawValue)>> {
+fn object_pairs<'t>(
+    text: &'t str,
+    at: &dyn Fn() -> JsonPath,
+) -> Result<Vec<(Cow<'t, str>, &'t str)>> {
     struct V;
     impl<'de> Visitor<'de> for V {
-        type Value = Vec<(Cow<'de, str>, &'de RawValue)>;
+        type Value = Vec<(Cow<'de, str>, &'de str)>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("an object")
         }
         fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
             let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
             while let Some(Key(key)) = map.next_key::<Key>()? {
-                out.push((key, map.next_value()?));
+                let value: &'de RawValue = map.next_value()?;
+                out.push((key, value.get()));
             }
             Ok(out)
         }
     }
-    let mut de = serde_json::Deserializer::from_str(value.get());
+    let mut de = serde_json::Deserializer::from_str(text);
     de.deserialize_map(V).map_err(|e| {
         Error::at(
             ErrorCode::Internal,
-            at,
+            &at(),
             format!("re-reading an object: {e}"),
         )
     })
@@ -710,44 +719,12 @@ const PASSED_THROUGH: &[&str] = &[
     "batchable_step_name",
 ];
 
-/// The worker results to aggregate: by name (as `detect_scenario` writes them) or a list.
-#[derive(Clone, Debug, PartialEq)]
-pub enum BatchResults {
-    /// `{name: result, ...}`.
-    Named(DependencyResults),
-    /// `[result, ...]`.
-    Listed(Vec<RawJson>),
-}
-
-impl<'de> Deserialize<'de> for BatchResults {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = BatchResults;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("worker results: an object {name: result} or an array [result]")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<BatchResults, A::Error> {
-                DependencyResults::deserialize(serde::de::value::MapAccessDeserializer::new(map))
-                    .map(BatchResults::Named)
-            }
-            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<BatchResults, A::Error> {
-                let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                while let Some(raw) = seq.next_element::<RawJson>()? {
-                    out.push(raw);
-                }
-                Ok(BatchResults::Listed(out))
-            }
-        }
-        deserializer.deserialize_any(V)
-    }
-}
-
 /// The input of `aggregate`.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AggregateRequest {
-    /// The worker results; may be absent for `no_batches`.
-    pub batch_results: Option<BatchResults>,
+    /// The worker results, by name (as `detect_scenario` writes them) or listed; may be absent
+    /// for `no_batches`.
+    pub batch_results: Option<StepResults>,
     /// Default `with_batches`.
     pub scenario: ScenarioKind,
     /// `max_errors` and `reducers`.
@@ -775,7 +752,14 @@ impl<'de> Deserialize<'de> for AggregateRequest {
                 let mut passed: Vec<Cow<'de, str>> = Vec::new();
                 while let Some(Key(key)) = map.next_key::<Key>()? {
                     match &*key {
-                        "batch_results" => set_once(&mut results, &key, map.next_value()?)?,
+                        "batch_results" => {
+                            let plan = options.plan(true);
+                            let seed = ResultsSeed {
+                                plan: &plan,
+                                listed: true,
+                            };
+                            set_once(&mut results, &key, map.next_value_seed(seed)?)?
+                        }
                         "scenario" => set_once(&mut scenario, &key, map.next_value()?)?,
                         other if options.read_key(other, &mut map)? => {}
                         other if PASSED_THROUGH.contains(&other) => {
@@ -810,20 +794,15 @@ pub fn aggregate(request: AggregateRequest, warnings: &mut Vec<Warning>) -> Resu
     if request.scenario == ScenarioKind::NoBatches {
         return Ok(no_batches(&request.options));
     }
-    let at = JsonPath::root().key("batch_results");
-    match &request.batch_results {
-        Some(BatchResults::Named(named)) => aggregate_results(
-            named.0.iter().map(|(name, raw)| (at.key(name), raw)),
-            &request.options,
-            warnings,
-        ),
-        Some(BatchResults::Listed(listed)) => aggregate_results(
-            listed.iter().enumerate().map(|(i, raw)| (at.index(i), raw)),
-            &request.options,
-            warnings,
-        ),
-        None => aggregate_results(std::iter::empty(), &request.options, warnings),
-    }
+    let none = StepResults::default();
+    let results = request.batch_results.as_ref().unwrap_or(&none);
+    aggregate_results(
+        results,
+        0..results.len(),
+        &JsonPath::root().key("batch_results"),
+        &request.options,
+        warnings,
+    )
 }
 
 #[cfg(test)]
@@ -1109,5 +1088,93 @@ mod tests {
         assert_eq!(out["total_processed"], 1_000_000);
         assert_eq!(out["error_count"], 10_000);
         assert_eq!(out["custom"]["last_cursor"], 9_999);
+    }
+
+    mod reading_once {
+        use super::*;
+
+        /// The output text, or the error's code, path and message.
+        fn outcome(text: &str) -> std::result::Result<String, (ErrorCode, String, String)> {
+            let request: AggregateRequest =
+                from_json(text).map_err(|e| (e.code, e.path.clone(), e.message.clone()))?;
+            aggregate(request, &mut vec![])
+                .map(|out| serde_json::to_string(&out).unwrap())
+                .map_err(|e| (e.code, e.path, e.message))
+        }
+
+        const RESULTS: &str = r#"{"w_001":{"items_processed":3,"status":"fail\u0065d","success":"yes","last_cursor":1.50,"errors":["a","b"],"tags":["x"]},"w_002":{"result":{"items_processed":2,"errors":[{"c":1}],"last_cursor":2,"status":"done","by":{"k":1}}},"w_003":null,"w_004":{"batch_worker_outcome":{"items_failed":1,"errors":[],"tags":[],"last_cursor":1.5}}}"#;
+
+        #[test]
+        fn options_before_or_after_the_results_aggregate_alike() {
+            let reducer_sets = [
+                r#"{"last_cursor":"max"}"#,
+                r#"{"status":"max","success":"min","tags":"concat"}"#,
+                r#"{"items_processed":"sum","errors":"concat","by":"merge"}"#,
+                r#"{"result":"merge","batch_worker_outcome":"count"}"#,
+                r#"{"last_cursor":"min","nothing":"merge"}"#,
+            ];
+            for reducers in reducer_sets {
+                for max_errors in ["0", "1", "2", "100"] {
+                    let options = format!(r#""reducers":{reducers},"max_errors":{max_errors}"#);
+                    let after = outcome(&format!(r#"{{"batch_results":{RESULTS},{options}}}"#));
+                    let before = outcome(&format!(r#"{{{options},"batch_results":{RESULTS}}}"#));
+                    assert_eq!(before, after, "{options}");
+                }
+            }
+            let (before, after) = (
+                outcome(&format!(r#"{{"max_errors":1,"batch_results":{RESULTS}}}"#)),
+                outcome(&format!(r#"{{"batch_results":{RESULTS},"max_errors":1}}"#)),
+            );
+            assert_eq!(before, after);
+            assert!(
+                after.unwrap().contains(r#""errors":["a"],"error_count":3"#),
+                "entries past max_errors are counted"
+            );
+        }
+
+        #[test]
+        fn reducers_read_known_fields_as_written() {
+            // A reducer on `result` makes it a field: every result is read at its top level.
+            let out = outcome(&format!(
+                r#"{{"batch_results":{RESULTS},"reducers":{{"status":"max","success":"min","last_cursor":"max","result":"merge"}}}}"#
+            ))
+            .unwrap();
+            assert!(
+                out.ends_with(
+                    r#""custom":{"status":"fail\u0065d","success":"yes","last_cursor":1.50,"result":{"items_processed":2,"errors":[{"c":1}],"last_cursor":2,"status":"done","by":{"k":1}}}}"#
+                ),
+                "{out}"
+            );
+            let out = outcome(&format!(
+                r#"{{"batch_results":{RESULTS},"reducers":{{"result":"merge","items_processed":"sum","errors":"concat"}}}}"#
+            ))
+            .unwrap();
+            assert!(
+                out.ends_with(
+                    r#""custom":{"result":{"items_processed":2,"errors":[{"c":1}],"last_cursor":2,"status":"done","by":{"k":1}},"items_processed":3,"errors":["a","b"]}}"#
+                ),
+                "{out}"
+            );
+        }
+
+        #[test]
+        fn problems_in_a_result_are_errors_only_where_a_reader_looks() {
+            // A counter that is not a count, behind counters at the top: not read.
+            let text = r#"{"batch_results":[{"items_processed":1,"result":{"items_processed":"x","items_processed":2}}]}"#;
+            assert!(outcome(text).is_ok());
+            // The same, read: the first problem in the order the aggregation reads.
+            let text = r#"{"batch_results":[{"items_failed":2},{"result":{"items_skipped":"x","items_processed":-1}},{"errors":5}]}"#;
+            let (code, path, _) = outcome(text).unwrap_err();
+            assert_eq!(
+                (code, path.as_str()),
+                (
+                    ErrorCode::OutOfRange,
+                    "batch_results[1].result.items_processed"
+                )
+            );
+            // no_batches reads no result at all.
+            let text = r#"{"batch_results":[{"items_processed":"x"},7],"scenario":"no_batches"}"#;
+            assert!(outcome(text).is_ok());
+        }
     }
 }

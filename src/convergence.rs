@@ -43,8 +43,12 @@
 //! ```
 //! Output: `{status, scenario, failure_strategy, reason, aggregation, failed_batches: [{name,
 //! batch_id, start_cursor, end_cursor, reason}], coverage}`.
+//!
+//! The dependency results are read once, while the request is parsed, into what detection,
+//! the aggregation and the failure check look at (see [`crate::scenario`]); `reducers` and
+//! `max_errors` before `dependency_results` let that read skip what they do not need.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -53,22 +57,20 @@ use serde::{Deserialize, Serialize};
 
 use crate::aggregation::{self, Aggregation, AggregationOptions, OptionsReader};
 use crate::cursor::{Cursor, CursorKind, OrderedKey};
+use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{coded, missing, set_once, unknown_key, Key, NonEmpty, RawJson, U32};
+use crate::input::{coded, missing, set_once, unknown_key, Key, NonEmpty, U32};
 use crate::outcome::{BatchProcessingOutcome, CreateBatches};
 use crate::path::JsonPath;
-use crate::scenario::{
-    detect, read_result, type_mismatch, DependencyResults, ResultShape, ScenarioKind,
-    WORKER_WRAPPERS,
-};
+use crate::scenario::{detect_in, type_mismatch, Looking, ResultsSeed, ScenarioKind, StepResults};
 use crate::validation::{self, RangeInfo};
 use crate::worker_inputs::{FailureStrategy, FailureStrategyInput};
 
 /// The input of `converge`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ConvergenceRequest {
-    /// The results of the steps the convergence step depends on.
-    pub dependency_results: DependencyResults,
+    /// The results of the steps the convergence step depends on, each read once.
+    pub dependency_results: StepResults,
     /// The step that produced the outcome.
     pub batchable_step_name: String,
     /// Workers are the dependencies whose names start with this.
@@ -259,8 +261,9 @@ impl Serialize for Convergence {
 pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Result<Convergence> {
     let root = JsonPath::root();
     let results_at = root.key("dependency_results");
-    let detection = detect(
-        &request.dependency_results,
+    let results = &request.dependency_results;
+    let detection = detect_in(
+        results,
         &request.batchable_step_name,
         &request.worker_prefix,
         &results_at,
@@ -291,7 +294,6 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
         }
     }
 
-    let entries = &request.dependency_results.0;
     let create = match &detection.outcome {
         BatchProcessingOutcome::CreateBatches(create) => create,
         BatchProcessingOutcome::NoBatches(_) => {
@@ -325,45 +327,67 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
     }
 
     let aggregation = aggregation::aggregate_results(
-        detection.workers.iter().map(|&i| {
-            let (name, raw) = &entries[i];
-            (results_at.key(name), raw)
-        }),
+        results,
+        detection.workers.iter().copied(),
+        &results_at,
         &request.aggregation,
         warnings,
     )?;
 
-    let expected: Vec<String> = create
-        .cursor_configs
-        .iter()
-        .map(|c| format!("{}_{}", create.worker_template_name, c.batch_id))
-        .collect();
-    if let Some(name) = expected
-        .iter()
-        .find(|n| !n.starts_with(&request.worker_prefix))
-    {
-        return Err(Error::at(
-            ErrorCode::InvalidValue,
-            &root.key("worker_prefix"),
-            format!(
-                "expected a prefix of every worker name of the outcome, found {:?}, which does not start {name:?}",
-                request.worker_prefix
-            ),
-        ));
+    // The expected workers are named `{template}_{batch_id}`, written into one buffer.
+    let expected_name = |config: &CursorConfig, name: &mut String| {
+        name.clear();
+        name.push_str(&create.worker_template_name);
+        name.push('_');
+        name.push_str(&config.batch_id);
+    };
+    let mut name = String::new();
+    for config in &create.cursor_configs {
+        expected_name(config, &mut name);
+        if !name.starts_with(&request.worker_prefix) {
+            return Err(Error::at(
+                ErrorCode::InvalidValue,
+                &root.key("worker_prefix"),
+                format!(
+                    "expected a prefix of every worker name of the outcome, found {:?}, which does not start {name:?}",
+                    request.worker_prefix
+                ),
+            ));
+        }
     }
 
-    let workers: HashMap<&str, usize> = detection
-        .workers
-        .iter()
-        .map(|&i| (entries[i].0.as_str(), i))
-        .collect();
-    let shape = ResultShape::new(["success", "status"], WORKER_WRAPPERS);
-    let mut finished = Vec::with_capacity(expected.len());
+    // Results usually come in the order of the configs: each is matched to the next worker,
+    // and a name index is built only when one is not.
+    let workers = &detection.workers;
+    let mut matched = vec![false; workers.len()];
+    let mut by_name: Option<HashMap<&str, usize>> = None;
+    let mut next = 0;
+    let mut finished = Vec::with_capacity(create.cursor_configs.len());
     let mut failed_batches = Vec::new();
-    for (config, name) in create.cursor_configs.iter().zip(&expected) {
-        let failure = match workers.get(name.as_str()) {
+    for config in &create.cursor_configs {
+        expected_name(config, &mut name);
+        let position = if workers
+            .get(next)
+            .is_some_and(|&i| results.name(i) == Some(name.as_str()))
+        {
+            Some(next)
+        } else {
+            let by_name = by_name.get_or_insert_with(|| {
+                workers
+                    .iter()
+                    .enumerate()
+                    .map(|(p, &i)| (results.name(i).unwrap_or_default(), p))
+                    .collect()
+            });
+            by_name.get(name.as_str()).copied()
+        };
+        let failure = match position {
             None => Some("no result".to_owned()),
-            Some(&i) => worker_failure(&entries[i].1, results_at.key(name), &shape)?,
+            Some(p) => {
+                matched[p] = true;
+                next = p + 1;
+                worker_failure(results, workers[p], &results_at)?
+            }
         };
         finished.push(failure.is_none());
         if let Some(reason) = failure {
@@ -376,25 +400,25 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
             });
         }
     }
-    let expected_names: HashSet<&str> = expected.iter().map(String::as_str).collect();
+    let expected = create.cursor_configs.len();
     let mut unexpected = 0;
-    for &i in &detection.workers {
-        let (name, raw) = &entries[i];
-        if expected_names.contains(name.as_str()) {
-            continue;
-        }
+    for (&i, _) in workers
+        .iter()
+        .zip(&matched)
+        .filter(|(_, matched)| !**matched)
+    {
         unexpected += 1;
-        let at = results_at.key(name);
+        let name = results.name(i).unwrap_or_default();
         warnings.push(Warning::at(
             WarningCode::UnexpectedWorker,
-            &at,
+            &results.path(i, &results_at),
             format!(
                 "{name:?} starts with the worker prefix but matches no cursor config of the outcome; aggregated, with no range"
             ),
         ));
-        if let Some(reason) = worker_failure(raw, at, &shape)? {
+        if let Some(reason) = worker_failure(results, i, &results_at)? {
             failed_batches.push(FailedBatch {
-                name: name.clone(),
+                name: name.to_owned(),
                 batch_id: None,
                 start_cursor: None,
                 end_cursor: None,
@@ -403,12 +427,7 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
         }
     }
 
-    let (status, reason) = decide(
-        &request,
-        strategy,
-        &failed_batches,
-        expected.len() + unexpected,
-    );
+    let (status, reason) = decide(&request, strategy, &failed_batches, expected + unexpected);
     let coverage = if request.check_coverage {
         check_coverage(create, &finished, &failed_batches, &detection.outcome_path)?
     } else {
@@ -425,37 +444,32 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
     })
 }
 
-/// Why a worker's result counts as failed, if it does.
-fn worker_failure(raw: &RawJson, at: JsonPath, shape: &ResultShape) -> Result<Option<String>> {
-    let Some(fields) = read_result(&raw.0, at, shape)? else {
+/// Why the result at position `i` of `results` (which are at `at`) counts as failed, if it
+/// does.
+fn worker_failure(results: &StepResults, i: usize, at: &JsonPath) -> Result<Option<String>> {
+    let Some(found) = results.read(i, at, &Looking::Failure)? else {
         return Ok(Some("null result".to_owned()));
     };
-    if let Some(success) = fields.get("success") {
-        match success.get() {
-            "false" => return Ok(Some("success is false".to_owned())),
-            "true" => {}
-            _ => {
-                return Err(type_mismatch(
-                    &fields.path.key("success"),
-                    "a boolean",
-                    success,
-                ));
-            }
+    match found.success() {
+        Some(Ok(false)) => return Ok(Some("success is false".to_owned())),
+        Some(Ok(true)) | None => {}
+        Some(Err(text)) => {
+            return Err(type_mismatch(
+                &found.path(at).key("success"),
+                "a boolean",
+                text,
+            ))
         }
     }
-    if let Some(status) = fields.get("status") {
-        let status_at = fields.path.key("status");
-        let text: String = if status.get().starts_with('"') {
-            serde_json::from_str(status.get())
-                .map_err(|e| Error::at(ErrorCode::Internal, &status_at, e.to_string()))?
-        } else {
-            return Err(type_mismatch(&status_at, "a string", status));
-        };
-        if text == "failed" || text == "error" {
-            return Ok(Some(format!("status is {text:?}")));
-        }
+    match found.status() {
+        Some(Ok(Some(status))) => Ok(Some(format!("status is {status:?}"))),
+        Some(Ok(None)) | None => Ok(None),
+        Some(Err(text)) => Err(type_mismatch(
+            &found.path(at).key("status"),
+            "a string",
+            text,
+        )),
     }
-    Ok(None)
 }
 
 /// The status and its reason under `strategy`; `workers` counts the expected workers and any
@@ -574,15 +588,15 @@ fn check_coverage(
     let mut ranges: Vec<RangeInfo> = Vec::with_capacity(configs.len());
     let mut kind: Option<(CursorKind, usize)> = None;
     for (i, config) in configs.iter().enumerate() {
-        let at = configs_at.index(i);
-        let info = validation::check_cursor_config(config, &at, &mut repeated)?;
+        let at = || configs_at.index(i);
+        let info = validation::check_range(config, &at, &mut repeated)?;
         match kind {
             _ if info.kind == CursorKind::Null => {}
             None => kind = Some((info.kind, i)),
             Some((first, j)) if first != info.kind => {
                 return Err(Error::at(
                     ErrorCode::MixedCursorKinds,
-                    &at,
+                    &at(),
                     format!(
                         "expected every range of one outcome to be of one kind ({first}, as cursor_configs[{j}]), found {}",
                         info.kind
@@ -760,7 +774,14 @@ impl<'de> Deserialize<'de> for ConvergenceRequest {
                 let mut options = OptionsReader::default();
                 while let Some(Key(key)) = map.next_key::<Key>()? {
                     match &*key {
-                        "dependency_results" => set_once(&mut results, &key, map.next_value()?)?,
+                        "dependency_results" => {
+                            let plan = options.plan(false);
+                            let seed = ResultsSeed {
+                                plan: &plan,
+                                listed: false,
+                            };
+                            set_once(&mut results, &key, map.next_value_seed(seed)?)?
+                        }
                         "batchable_step_name" => {
                             let NonEmpty(name) = map.next_value()?;
                             set_once(&mut batchable, &key, name)?
@@ -1170,6 +1191,28 @@ mod tests {
             (err.code, err.path.as_str()),
             (ErrorCode::InvalidValue, "surprise")
         );
+    }
+
+    #[test]
+    fn results_in_any_order_are_matched_to_their_configs_by_name() {
+        let failed = r#"{"success":false}"#;
+        let (out, warnings) = three(
+            &[("w_extra", OK), ("w_003", failed), ("w_001", OK)],
+            r#","failure_strategy":"isolate""#,
+        )
+        .unwrap();
+        assert_eq!(
+            out["failed_batches"],
+            json!([
+                {"name": "w_002", "batch_id": "002", "start_cursor": 10, "end_cursor": 20, "reason": "no result"},
+                {"name": "w_003", "batch_id": "003", "start_cursor": 20, "end_cursor": 30, "reason": "success is false"}
+            ])
+        );
+        assert_eq!(
+            (warnings.len(), warnings[0].path.as_str()),
+            (1, "dependency_results.w_extra")
+        );
+        assert_eq!(out["aggregation"]["total_processed"], 20);
     }
 
     #[test]

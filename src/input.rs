@@ -482,27 +482,61 @@ fn scan(text: &str) -> Scan {
 /// keeps it, and returns how deeply it nests (0 for a scalar): [`RawJson::new`] in one pass,
 /// for readers that keep many small values in one buffer.
 pub(crate) fn push_minified(text: &str, out: &mut String) -> usize {
-    if !text.starts_with(['{', '[']) {
+    let bytes = text.as_bytes();
+    if !matches!(bytes.first(), Some(b'{' | b'[')) {
         out.push_str(text);
         return 0;
     }
     let mut depth = 0usize;
     let mut max_depth = 0usize;
     let mut from = 0;
-    for_each_structural_byte(text, |i, b| match b {
-        b'[' | b'{' => {
-            depth += 1;
-            max_depth = max_depth.max(depth);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            // A string is skipped whole: nothing in it is structure or insignificant space.
+            b'"' => i = string_end(bytes, i + 1),
+            b'[' | b'{' => {
+                depth += 1;
+                max_depth = max_depth.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                out.push_str(&text[from..i]);
+                from = i + 1;
+            }
+            _ => {}
         }
-        b']' | b'}' => depth = depth.saturating_sub(1),
-        b' ' | b'\n' | b'\r' | b'\t' => {
-            out.push_str(&text[from..i]);
-            from = i + 1;
-        }
-        _ => {}
-    });
+        i += 1;
+    }
     out.push_str(&text[from..]);
     max_depth
+}
+
+/// The index of the quote that ends the string of valid JSON whose contents start at `i`,
+/// looking at eight bytes at a time for a quote or a backslash.
+fn string_end(bytes: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    // Bytes equal to `b` become zero; the lowest flagged byte of "has a zero byte" is exact.
+    let flag = |word: u64, b: u8| {
+        let x = word ^ (ONES * u64::from(b));
+        x.wrapping_sub(ONES) & !x & (ONES << 7)
+    };
+    loop {
+        while let Some(chunk) = bytes.get(i..i + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            let found = flag(word, b'"') | flag(word, b'\\');
+            if found != 0 {
+                i += (found.trailing_zeros() / 8) as usize;
+                break;
+            }
+            i += 8;
+        }
+        match bytes.get(i) {
+            Some(b'"') | None => return i,
+            Some(b'\\') => i += 2,
+            Some(_) => i += 1,
+        }
+    }
 }
 
 /// `text` without whitespace outside strings.
@@ -750,6 +784,26 @@ mod tests {
         assert_eq!(err.code, ErrorCode::NestingTooDeep);
         let err = from_json::<RawJson>(&deep).unwrap_err();
         assert_eq!(err.code, ErrorCode::NestingTooDeep);
+    }
+
+    #[test]
+    fn values_kept_in_a_shared_buffer_are_minified_like_raw_json() {
+        for text in [
+            r#"{ "a" : [ 1 ,	{ "b" : "x y" } ]
+            }"#,
+            r#"["a \" ] } { [", "\\", "a string longer than eight bytes, with spaces", {"k": "v"}]"#,
+            r#"{"é t é":"\u00e9 \n \\\"","n":[[[[ ]]]], "m" : "12345678\"9"}"#,
+            "7",
+            r#""a b""#,
+            "[]",
+            "{}",
+        ] {
+            let raw: RawJson = from_json(text).unwrap();
+            let mut kept = String::from("before|");
+            let depth = push_minified(text, &mut kept);
+            assert_eq!(kept.strip_prefix("before|"), Some(raw.get()), "{text}");
+            assert_eq!(depth, scan(text).max_depth, "{text}");
+        }
     }
 
     #[test]
