@@ -715,6 +715,7 @@ const REQUEST_KEYS: &[&str] = &["batch_results", "scenario", "max_errors", "redu
 const PASSED_THROUGH: &[&str] = &[
     "outcome",
     "worker_count",
+    "worker_names",
     "batchable_result",
     "batchable_step_name",
 ];

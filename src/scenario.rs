@@ -19,9 +19,9 @@
 //!  "worker_prefix": "process_batch_"}
 //! ```
 //! Output: `{scenario, batchable_step_name, batchable_result, outcome, batch_results,
-//! worker_count}`, where `batchable_result` and each of `batch_results` are the results exactly
-//! as given and `outcome` is the canonical outcome. The output can be passed to `aggregate`
-//! as it is.
+//! worker_names, worker_count}`, where `batchable_result` and each of `batch_results` are the
+//! results exactly as given, `worker_names` the workers' names in input order and `outcome` the
+//! canonical outcome. The output can be passed to `aggregate` as it is.
 //!
 //! A host that holds the results itself (the Ruby gem) need not send them all: it sends the
 //! dependencies' names, in order, and the batchable step's result only:
@@ -33,9 +33,9 @@
 //! ```
 //! The rules are the same, with the names in place of the results' keys (a name given twice is
 //! an `invalid_value` at the second one; errors about the batchable result are at
-//! `batchable_result...`, errors about the names at `dependency_names`). The output then has
-//! `worker_names` (the workers' names, in input order) instead of `batch_results`:
-//! `{scenario, batchable_step_name, batchable_result, outcome, worker_names, worker_count}`.
+//! `batchable_result...`, errors about the names at `dependency_names`). The output then has no
+//! `batch_results`: `{scenario, batchable_step_name, batchable_result, outcome, worker_names,
+//! worker_count}`.
 //! A request has exactly one of `dependency_results` and `dependency_names` (`invalid_value`
 //! otherwise); `batchable_result` comes with `dependency_names` only, which requires it
 //! (`missing_field`).
@@ -2296,16 +2296,16 @@ impl ScenarioReport {
 
 impl Serialize for ScenarioReport {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let mut map = serializer.serialize_map(Some(6))?;
+        let fields = 6 + self.batch_results().is_some() as usize;
+        let mut map = serializer.serialize_map(Some(fields))?;
         map.serialize_entry("scenario", &self.detection.scenario)?;
         map.serialize_entry("batchable_step_name", &self.request.batchable_step_name)?;
         map.serialize_entry("batchable_result", self.batchable_result())?;
         map.serialize_entry("outcome", &self.detection.outcome)?;
         if self.batch_results().is_some() {
             map.serialize_entry("batch_results", &BatchResultsOut(self))?;
-        } else {
-            map.serialize_entry("worker_names", &WorkerNamesOut(self))?;
         }
+        map.serialize_entry("worker_names", &WorkerNamesOut(self))?;
         map.serialize_entry("worker_count", &self.detection.workers.len())?;
         map.end()
     }
@@ -2404,7 +2404,7 @@ mod tests {
         assert_eq!(
             out,
             format!(
-                r#"{{"scenario":"with_batches","batchable_step_name":"analyze","batchable_result":{{"batch_processing_outcome":{OUTCOME}}},"outcome":{OUTCOME},"batch_results":{{"process_batch_002":{{"items_processed":5}},"process_batch_001":null}},"worker_count":2}}"#
+                r#"{{"scenario":"with_batches","batchable_step_name":"analyze","batchable_result":{{"batch_processing_outcome":{OUTCOME}}},"outcome":{OUTCOME},"batch_results":{{"process_batch_002":{{"items_processed":5}},"process_batch_001":null}},"worker_names":["process_batch_002","process_batch_001"],"worker_count":2}}"#
             )
         );
     }
@@ -2417,7 +2417,7 @@ mod tests {
         .unwrap();
         assert_eq!(
             out,
-            r#"{"scenario":"no_batches","batchable_step_name":"analyze","batchable_result":{"batch_processing_outcome":{"type":"no_batches"}},"outcome":{"type":"no_batches"},"batch_results":{},"worker_count":0}"#
+            r#"{"scenario":"no_batches","batchable_step_name":"analyze","batchable_result":{"batch_processing_outcome":{"type":"no_batches"}},"outcome":{"type":"no_batches"},"batch_results":{},"worker_names":[],"worker_count":0}"#
         );
     }
 
