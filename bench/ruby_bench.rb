@@ -88,9 +88,20 @@ compare("from_step_data (integer range, checkpoint)", "≤ 1.0× pure Ruby time"
 compare("from_step_data (timestamps, 1,000-row results)", "≤ 1.0× pure Ruby time",
         baseline: -> { PureRubyBatch.from_step_data(TIMESTAMP_STEP) },
         candidate: -> { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(TIMESTAMP_STEP) })
+SCENARIO = TaskerCore::BatchProcessing::BatchAggregationScenario.detect(
+  WORKER_RESULTS.merge("analyze" => { "batch_processing_outcome" => {
+    "type" => "create_batches", "worker_template_name" => "process_batch", "worker_count" => 10_000,
+    "total_items" => 1_000_000,
+    "cursor_configs" => TaskerCore::BatchProcessing.partition(strategy: "integer_by_count", total_items: 1_000_000,
+                                                              worker_count: 10_000)
+  } }),
+  "analyze", "process_batch_"
+)
+raise "scenario aggregation differs" unless SCENARIO.aggregate == pure_agg
+
 compare("aggregate 10,000 worker results", "≥ 5× faster",
         baseline: -> { PureRubyBatch.aggregate(WORKER_RESULTS) },
-        candidate: -> { TaskerBatch.call(:aggregate, { "batch_results" => WORKER_RESULTS }) })
+        candidate: -> { SCENARIO.aggregate })
 compare("partition into 10,000 ranges", "≥ 5× faster",
         baseline: -> { PureRubyBatch.partition_by_count(1_000_000, 10_000) },
         candidate: -> { TaskerCore::BatchProcessing.partition(**PARTITION) })
@@ -115,7 +126,7 @@ puts "| operation | direct | serde_magnus | JSON text |"
 puts "|---|---|---|---|"
 {
   "worker_context" => STEP,
-  "aggregate (10,000 results)" => { "batch_results" => WORKER_RESULTS },
+  "aggregate (10,000 results)" => { "max_errors" => nil, "reducers" => nil, "batch_results" => WORKER_RESULTS },
   "partition (10,000 ranges)" => PARTITION.transform_keys(&:to_s)
 }.each do |label, input|
   op = label.split.first

@@ -173,8 +173,11 @@ impl Default for AggregationOptions {
 /// Reads the aggregation keys of a request (`aggregate`'s or `converge`'s), each at most once.
 #[derive(Default)]
 pub(crate) struct OptionsReader {
-    max_errors: Option<u32>,
-    reducers: Option<Reducers>,
+    /// `Some(None)` is an explicit `"max_errors": null`: the default, known before the results.
+    max_errors: Option<Option<u32>>,
+    /// `Some(None)` is an explicit `"reducers": null`: no reducers, known to be none before the
+    /// results are read, so that the results' other keys need not be kept for them.
+    reducers: Option<Option<Reducers>>,
 }
 
 impl OptionsReader {
@@ -186,8 +189,8 @@ impl OptionsReader {
     ) -> Result<bool, A::Error> {
         match key {
             "max_errors" => {
-                let U32(max) = map.next_value()?;
-                set_once(&mut self.max_errors, key, max)?;
+                let max: Option<U32> = map.next_value()?;
+                set_once(&mut self.max_errors, key, max.map(|U32(n)| n))?;
             }
             "reducers" => set_once(&mut self.reducers, key, map.next_value()?)?,
             _ => return Ok(false),
@@ -197,18 +200,23 @@ impl OptionsReader {
 
     /// How to read results that come now: what the options read so far allow skipping.
     pub(crate) fn plan(&self, all_workers: bool) -> ReadPlan {
-        let fields = self
-            .reducers
-            .as_ref()
-            .map(|r| r.0.iter().map(|(field, _)| field.clone()).collect());
-        ReadPlan::new(fields, self.max_errors, all_workers)
+        let fields = self.reducers.as_ref().map(|reducers| {
+            reducers
+                .iter()
+                .flat_map(|r| r.0.iter().map(|(field, _)| field.clone()))
+                .collect()
+        });
+        let max_errors = self
+            .max_errors
+            .map(|max| max.unwrap_or(DEFAULT_MAX_ERRORS));
+        ReadPlan::new(fields, max_errors, all_workers)
     }
 
     /// The options read, with the defaults for the keys that were absent.
     pub(crate) fn finish(self) -> AggregationOptions {
         AggregationOptions {
-            max_errors: self.max_errors.unwrap_or(DEFAULT_MAX_ERRORS),
-            reducers: self.reducers,
+            max_errors: self.max_errors.flatten().unwrap_or(DEFAULT_MAX_ERRORS),
+            reducers: self.reducers.flatten(),
         }
     }
 }

@@ -17,8 +17,41 @@ use tasker_batch::{ErrorCode, MAX_NESTING};
 /// Why a Ruby value could not be written as JSON.
 pub struct ConvertError {
     pub code: ErrorCode,
-    pub path: String,
     pub message: String,
+    /// Where, innermost segment first (filled in as the error travels out).
+    segments: Vec<Segment>,
+}
+
+enum Segment {
+    Key(String),
+    Index(usize),
+}
+
+impl ConvertError {
+    fn new(code: ErrorCode, message: String) -> Self {
+        ConvertError {
+            code,
+            message,
+            segments: Vec::new(),
+        }
+    }
+
+    fn inside(mut self, segment: Segment) -> Self {
+        self.segments.push(segment);
+        self
+    }
+
+    /// The path of the offending value (`""` for the value itself).
+    pub fn path(&self) -> String {
+        let mut path = JsonPath::root();
+        for segment in self.segments.iter().rev() {
+            path = match segment {
+                Segment::Key(key) => path.key(key),
+                Segment::Index(i) => path.index(*i),
+            };
+        }
+        path.to_string()
+    }
 }
 
 /// Writes `value` as compact JSON text.
@@ -28,7 +61,7 @@ pub fn to_json(ruby: &Ruby, value: Value) -> Result<String, ConvertError> {
         ruby,
         out: &mut out,
     };
-    writer.value(value, &JsonPath::root(), 0)?;
+    writer.value(value, 0)?;
     Ok(out)
 }
 
@@ -38,15 +71,15 @@ struct Writer<'a> {
 }
 
 impl Writer<'_> {
-    fn value(&mut self, value: Value, at: &JsonPath, depth: usize) -> Result<(), ConvertError> {
+    // Paths are not built on the way in: only an error, on its way out, collects where it was.
+    fn value(&mut self, value: Value, depth: usize) -> Result<(), ConvertError> {
         if depth > MAX_NESTING {
-            return Err(ConvertError {
-                code: ErrorCode::NestingTooDeep,
-                path: at.to_string(),
-                message: format!(
+            return Err(ConvertError::new(
+                ErrorCode::NestingTooDeep,
+                format!(
                     "expected values nested at most {MAX_NESTING} levels deep (a Hash or Array that contains itself never ends)"
                 ),
-            });
+            ));
         }
         if value.is_nil() {
             self.out.push_str("null");
@@ -55,115 +88,104 @@ impl Writer<'_> {
         } else if value.as_raw() == self.ruby.qfalse().as_raw() {
             self.out.push_str("false");
         } else if let Some(s) = RString::from_value(value) {
-            self.string(s, at)?;
+            // SAFETY: the bytes are copied into `out` before any Ruby code runs.
+            push_json_string(self.out, utf8(unsafe { s.as_slice() })?);
         } else if let Some(hash) = RHash::from_value(value) {
-            self.hash(hash, at, depth)?;
+            self.hash(hash, depth)?;
         } else if let Some(array) = RArray::from_value(value) {
             self.out.push('[');
-            // Index access rather than a borrowed slice: nothing here can run Ruby code that
-            // resizes the array, but indexing stays correct even if something did.
             for i in 0..array.len() {
                 if i > 0 {
                     self.out.push(',');
                 }
-                let item: Value = array.entry(i as isize).map_err(|e| internal(at, e))?;
-                self.value(item, &at.index(i), depth + 1)?;
+                // SAFETY: the index is in bounds and `rb_ary_entry` runs no Ruby code.
+                let item = unsafe {
+                    Value::from_raw(rb_sys::rb_ary_entry(array.as_raw(), i as std::os::raw::c_long))
+                };
+                self.value(item, depth + 1)
+                    .map_err(|e| e.inside(Segment::Index(i)))?;
             }
             self.out.push(']');
         } else if let Some(int) = Integer::from_value(value) {
             match int.to_i64() {
-                Ok(n) => self.out.push_str(itoa(n).as_str()),
+                Ok(n) => self.out.push_str(itoa::Buffer::new().format(n)),
                 // A Bignum: its decimal digits are the JSON number.
                 Err(_) => self.out.push_str(&bignum_digits(int)),
             }
         } else if let Some(float) = Float::from_value(value) {
             let f = float.to_f64();
             if !f.is_finite() {
-                return Err(ConvertError {
-                    code: ErrorCode::OutOfRange,
-                    path: at.to_string(),
-                    message: format!("expected a finite number, found {f}"),
-                });
+                return Err(ConvertError::new(
+                    ErrorCode::OutOfRange,
+                    format!("expected a finite number, found {f}"),
+                ));
             }
             // serde_json writes the shortest round-trip form and always marks it as a float
             // (`100.0`, `1e20`), so the value keeps its kind.
             self.out
                 .push_str(&serde_json::to_string(&f).expect("a finite float serializes"));
         } else if let Some(symbol) = Symbol::from_value(value) {
-            let name = symbol.name().map_err(|e| internal(at, e))?;
+            let name = symbol.name().map_err(internal)?;
             push_json_string(self.out, &name);
         } else if let Ok(document) = <&crate::document::Document>::try_convert(value) {
             // An earlier call's output, already compact JSON.
             self.out.push_str(document.text());
         } else if let Some(native) = native_form(value) {
-            self.value(native, at, depth)?;
+            self.value(native, depth)?;
         } else {
             let class = unsafe { value.classname() }.into_owned();
-            return Err(ConvertError {
-                code: ErrorCode::TypeMismatch,
-                path: at.to_string(),
-                message: format!(
+            return Err(ConvertError::new(
+                ErrorCode::TypeMismatch,
+                format!(
                     "expected a JSON value (Hash, Array, String, Symbol, Integer, Float, true, false or nil), found {class}"
                 ),
-            });
+            ));
         }
         Ok(())
     }
 
-    fn string(&mut self, s: RString, at: &JsonPath) -> Result<(), ConvertError> {
-        // SAFETY: the slice is copied into `out` before any Ruby code runs.
-        let bytes = unsafe { s.as_slice() };
-        match std::str::from_utf8(bytes) {
-            Ok(text) => {
-                push_json_string(self.out, text);
-                Ok(())
-            }
-            Err(e) => Err(ConvertError {
-                code: ErrorCode::InvalidUtf8,
-                path: at.to_string(),
-                message: format!(
-                    "expected a UTF-8 string, found an invalid byte at offset {}",
-                    e.valid_up_to()
-                ),
-            }),
-        }
-    }
-
-    fn hash(&mut self, hash: RHash, at: &JsonPath, depth: usize) -> Result<(), ConvertError> {
+    fn hash(&mut self, hash: RHash, depth: usize) -> Result<(), ConvertError> {
         self.out.push('{');
-        let mut first = true;
-        let mut failure: Option<ConvertError> = None;
-        let result = hash.foreach(|key: Value, item: Value| {
-            let name = match key_name(key) {
-                Ok(name) => name,
-                Err(class) => {
-                    failure = Some(ConvertError {
-                        code: ErrorCode::TypeMismatch,
-                        path: at.to_string(),
-                        message: format!("expected String or Symbol keys, found a {class} key"),
-                    });
-                    return Ok(magnus::r_hash::ForEach::Stop);
-                }
-            };
-            if !first {
+        for (i, (key, item)) in crate::ruby_de::hash_entries(hash).into_iter().enumerate() {
+            if i > 0 {
                 self.out.push(',');
             }
-            first = false;
-            push_json_string(self.out, &name);
+            let symbol_name;
+            let name: &str = if let Some(s) = RString::from_value(key) {
+                // SAFETY: the key is not changed or freed while it is written (no Ruby code
+                // runs here); an error copies it.
+                utf8(unsafe { crate::ruby_de::lend(s) })?
+            } else if let Some(symbol) = Symbol::from_value(key) {
+                symbol_name = symbol.name().map_err(internal)?;
+                &symbol_name
+            } else {
+                // SAFETY: reading a class name runs no Ruby code.
+                let class = unsafe { key.classname() }.into_owned();
+                return Err(ConvertError::new(
+                    ErrorCode::TypeMismatch,
+                    format!("expected String or Symbol keys, found a {class} key"),
+                ));
+            };
+            push_json_string(self.out, name);
             self.out.push(':');
-            if let Err(e) = self.value(item, &at.key(&name), depth + 1) {
-                failure = Some(e);
-                return Ok(magnus::r_hash::ForEach::Stop);
-            }
-            Ok(magnus::r_hash::ForEach::Continue)
-        });
-        if let Some(e) = failure {
-            return Err(e);
+            self.value(item, depth + 1)
+                .map_err(|e| e.inside(Segment::Key(name.to_owned())))?;
         }
-        result.map_err(|e| internal(at, e))?;
         self.out.push('}');
         Ok(())
     }
+}
+
+fn utf8(bytes: &[u8]) -> Result<&str, ConvertError> {
+    std::str::from_utf8(bytes).map_err(|e| {
+        ConvertError::new(
+            ErrorCode::InvalidUtf8,
+            format!(
+                "expected a UTF-8 string, found an invalid byte at offset {}",
+                e.valid_up_to()
+            ),
+        )
+    })
 }
 
 /// The native form of a tasker-batch Ruby object that stands for JSON (a
@@ -188,25 +210,12 @@ pub fn bignum_digits(int: Integer) -> String {
     }
 }
 
-fn key_name(key: Value) -> Result<String, String> {
-    if let Some(s) = RString::from_value(key) {
-        return s.to_string().map_err(|_| "non-UTF-8 String".to_owned());
-    }
-    if let Some(symbol) = Symbol::from_value(key) {
-        return symbol
-            .name()
-            .map(|n| n.into_owned())
-            .map_err(|_| "Symbol".to_owned());
-    }
-    Err(unsafe { key.classname() }.into_owned())
-}
 
-fn internal(at: &JsonPath, e: Error) -> ConvertError {
-    ConvertError {
-        code: ErrorCode::Internal,
-        path: at.to_string(),
-        message: format!("internal error while reading a Ruby value: {e}"),
-    }
+fn internal(e: Error) -> ConvertError {
+    ConvertError::new(
+        ErrorCode::Internal,
+        format!("internal error while reading a Ruby value: {e}"),
+    )
 }
 
 fn push_json_string(out: &mut String, text: &str) {
@@ -220,9 +229,6 @@ fn push_json_string(out: &mut String, text: &str) {
     }
 }
 
-fn itoa(n: i64) -> String {
-    n.to_string()
-}
 
 // ------------------------------------------------------------------------------------------
 

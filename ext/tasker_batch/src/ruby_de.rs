@@ -155,7 +155,7 @@ impl<'r> RubyDeserializer<'r> {
 ///
 /// SAFETY: the caller guarantees that the string is neither mutated nor moved nor freed while
 /// the returned slice is used (see the module documentation).
-unsafe fn lend<'a>(s: RString) -> &'a [u8] {
+pub(crate) unsafe fn lend<'a>(s: RString) -> &'a [u8] {
     let bytes = s.as_slice();
     std::slice::from_raw_parts(bytes.as_ptr(), bytes.len())
 }
@@ -285,10 +285,11 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
             // The core keeps this value exactly: hand over its JSON text the way serde_json's
             // own deserializer does, as a one-entry map {TOKEN: text}.
             let text = convert::to_json(self.ruby, self.value).map_err(|e| {
-                let within = if e.path.is_empty() {
+                let path = e.path();
+                let within = if path.is_empty() {
                     String::new()
                 } else {
-                    format!(" (at {} within this value)", e.path)
+                    format!(" (at {path} within this value)")
                 };
                 coded::<DeError>(e.code, format_args!("{}{within}", e.message))
             })?;
@@ -317,32 +318,33 @@ struct HashAccess<'a, 'r> {
 
 impl<'a, 'r> HashAccess<'a, 'r> {
     fn new(parent: &'a RubyDeserializer<'r>, hash: RHash) -> Result<Self, DeError> {
-        unsafe extern "C" fn collect(
-            key: rb_sys::VALUE,
-            value: rb_sys::VALUE,
-            arg: rb_sys::VALUE,
-        ) -> c_int {
-            // SAFETY: `arg` is the Vec below, alive for the whole iteration.
-            let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
-            // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
-            entries.push(unsafe { (Value::from_raw(key), Value::from_raw(value)) });
-            rb_sys::st_retval::ST_CONTINUE as c_int
-        }
-        let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hash.len());
-        // SAFETY: the callback only appends to `entries` and never raises.
-        unsafe {
-            rb_sys::rb_hash_foreach(
-                hash.as_raw(),
-                Some(collect),
-                &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
-            );
-        }
         Ok(HashAccess {
             parent,
-            entries,
+            entries: hash_entries(hash),
             next: 0,
         })
     }
+}
+
+/// The entries of a Hash, collected without calling back into Ruby code.
+pub(crate) fn hash_entries(hash: RHash) -> Vec<(Value, Value)> {
+    unsafe extern "C" fn collect(key: rb_sys::VALUE, value: rb_sys::VALUE, arg: rb_sys::VALUE) -> c_int {
+        // SAFETY: `arg` is the Vec below, alive for the whole iteration.
+        let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
+        // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
+        entries.push(unsafe { (Value::from_raw(key), Value::from_raw(value)) });
+        rb_sys::st_retval::ST_CONTINUE as c_int
+    }
+    let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hash.len());
+    // SAFETY: the callback only appends to `entries` and never raises.
+    unsafe {
+        rb_sys::rb_hash_foreach(
+            hash.as_raw(),
+            Some(collect),
+            &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
+        );
+    }
+    entries
 }
 
 impl<'de> MapAccess<'de> for HashAccess<'_, '_> {

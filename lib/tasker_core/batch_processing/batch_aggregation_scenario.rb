@@ -20,23 +20,52 @@ module TaskerCore
       # `dependency_results`: a Hash of step name => result, or an object with `get_results(name)`
       # and `each_key`/`keys` (upstream's DependencyResultsWrapper).
       def self.detect(dependency_results, batchable_step_name, worker_prefix)
+        results = DependencyResults.to_hash(dependency_results)
+        # The core needs the step names and the batchable step's result: the workers' results
+        # stay here (the block form and #aggregate read them from Ruby).
         request = {
-          "dependency_results" => DependencyResults.to_hash(dependency_results),
+          "dependency_names" => results.keys,
+          "batchable_result" => results.fetch(batchable_step_name) { results[batchable_step_name.to_sym] },
           "batchable_step_name" => batchable_step_name,
           "worker_prefix" => worker_prefix
         }
-        result = TaskerBatch.call_with_warnings(:detect_scenario, request)
-        new(result.value, request, result.warnings)
+        result = begin
+          TaskerBatch.call_with_warnings(:detect_scenario, request)
+        rescue ValidationError => e
+          raise in_caller_terms(e, batchable_step_name)
+        end
+        new(result.value, results, batchable_step_name, worker_prefix, result.warnings)
       end
 
+      # The caller passed dependency results, not the names the core was given: point errors at
+      # what the caller passed.
+      def self.in_caller_terms(error, batchable_step_name)
+        path = error.path.to_s
+        key = batchable_step_name.to_s.match?(/\A[A-Za-z_]\w*\z/) ? ".#{batchable_step_name}" : "[#{batchable_step_name.to_s.to_json}]"
+        caller_path = if path.start_with?("dependency_names")
+                        "dependency_results"
+                      elsif path.start_with?("batchable_result")
+                        "dependency_results#{key}#{path.delete_prefix("batchable_result")}"
+                      end
+        return error unless caller_path
+
+        error.class.new(error.message.sub(path, caller_path), code: error.code, path: caller_path,
+                                                                warnings: error.warnings)
+      end
+      private_class_method :in_caller_terms
+
       # Built by detect from the core's `detect_scenario` output.
-      def initialize(detected, request, warnings = [])
-        @request = request
+      def initialize(detected, dependency_results, batchable_step_name, worker_prefix, warnings = [])
+        @dependency_results = dependency_results
+        @batchable_step_name = batchable_step_name
+        @worker_prefix = worker_prefix
         @warnings = warnings
         @type = detected.fetch("scenario").to_sym
         @batchable_result = detected["batchable_result"]
         @outcome = detected["outcome"]
-        @batch_results = detected.fetch("batch_results")
+        @batch_results = detected.fetch("worker_names").to_h do |name|
+          [name, dependency_results.fetch(name) { dependency_results[name.to_sym] }]
+        end
         @worker_count = detected.fetch("worker_count")
       end
 
@@ -52,9 +81,10 @@ module TaskerCore
       # error_count, batch_count, worker_count, scenario), plus `"custom"` when `reducers` are
       # given: a Hash of result field => "sum" | "min" | "max" | "count" | "concat" | "merge".
       def aggregate(max_errors: nil, reducers: nil)
-        request = { "batch_results" => batch_results, "scenario" => type.to_s }
-        request["max_errors"] = max_errors unless max_errors.nil?
-        request["reducers"] = reducers unless reducers.nil?
+        # Options first, with explicit nulls for "the default" and "no reducers": the core then
+        # knows, before it reads the results, which of their keys and error entries it can skip.
+        request = { "scenario" => type.to_s, "max_errors" => max_errors, "reducers" => reducers,
+                    "batch_results" => batch_results }
         TaskerBatch.call(:aggregate, request)
       end
 
@@ -62,12 +92,15 @@ module TaskerCore
       # "aggregation", "failed_batches", "coverage", ...}`. Options as the `converge` operation.
       def converge(failure_strategy: nil, max_failed_workers: nil, max_failure_percentage: nil,
                    check_coverage: nil, max_errors: nil, reducers: nil)
-        options = {
+        request = {
           "failure_strategy" => failure_strategy&.to_s, "max_failed_workers" => max_failed_workers,
-          "max_failure_percentage" => max_failure_percentage, "check_coverage" => check_coverage,
-          "max_errors" => max_errors, "reducers" => reducers
+          "max_failure_percentage" => max_failure_percentage, "check_coverage" => check_coverage
         }.compact
-        TaskerBatch.call(:converge, @request.merge(options))
+        request["max_errors"] = max_errors
+        request["reducers"] = reducers
+        request.merge!("batchable_step_name" => @batchable_step_name, "worker_prefix" => @worker_prefix,
+                       "dependency_results" => @dependency_results)
+        TaskerBatch.call(:converge, request)
       end
     end
 
