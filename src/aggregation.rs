@@ -206,9 +206,7 @@ impl OptionsReader {
                 .flat_map(|r| r.0.iter().map(|(field, _)| field.clone()))
                 .collect()
         });
-        let max_errors = self
-            .max_errors
-            .map(|max| max.unwrap_or(DEFAULT_MAX_ERRORS));
+        let max_errors = self.max_errors.map(|max| max.unwrap_or(DEFAULT_MAX_ERRORS));
         ReadPlan::new(fields, max_errors, all_workers)
     }
 

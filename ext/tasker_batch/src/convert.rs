@@ -100,7 +100,10 @@ impl Writer<'_> {
                 }
                 // SAFETY: the index is in bounds and `rb_ary_entry` runs no Ruby code.
                 let item = unsafe {
-                    Value::from_raw(rb_sys::rb_ary_entry(array.as_raw(), i as std::os::raw::c_long))
+                    Value::from_raw(rb_sys::rb_ary_entry(
+                        array.as_raw(),
+                        i as std::os::raw::c_long,
+                    ))
                 };
                 self.value(item, depth + 1)
                     .map_err(|e| e.inside(Segment::Index(i)))?;
@@ -210,7 +213,6 @@ pub fn bignum_digits(int: Integer) -> String {
     }
 }
 
-
 fn internal(e: Error) -> ConvertError {
     ConvertError::new(
         ErrorCode::Internal,
@@ -228,7 +230,6 @@ fn push_json_string(out: &mut String, text: &str) {
         out.push('"');
     }
 }
-
 
 // ------------------------------------------------------------------------------------------
 

@@ -328,7 +328,11 @@ impl<'a, 'r> HashAccess<'a, 'r> {
 
 /// The entries of a Hash, collected without calling back into Ruby code.
 pub(crate) fn hash_entries(hash: RHash) -> Vec<(Value, Value)> {
-    unsafe extern "C" fn collect(key: rb_sys::VALUE, value: rb_sys::VALUE, arg: rb_sys::VALUE) -> c_int {
+    unsafe extern "C" fn collect(
+        key: rb_sys::VALUE,
+        value: rb_sys::VALUE,
+        arg: rb_sys::VALUE,
+    ) -> c_int {
         // SAFETY: `arg` is the Vec below, alive for the whole iteration.
         let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
         // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
