@@ -62,7 +62,9 @@ use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
 use crate::input::{coded, missing, set_once, unknown_key, Key, NonEmpty, U32};
 use crate::outcome::{BatchProcessingOutcome, CreateBatches};
 use crate::path::JsonPath;
-use crate::scenario::{detect_in, type_mismatch, Looking, ResultsSeed, ScenarioKind, StepResults};
+use crate::scenario::{
+    detect_in, type_mismatch, Counted, Looking, ResultsSeed, ScenarioKind, StepResults,
+};
 use crate::validation::{self, RangeInfo};
 use crate::worker_inputs::{FailureStrategy, FailureStrategyInput};
 
@@ -461,15 +463,33 @@ fn worker_failure(results: &StepResults, i: usize, at: &JsonPath) -> Result<Opti
             ))
         }
     }
-    match found.status() {
-        Some(Ok(Some(status))) => Ok(Some(format!("status is {status:?}"))),
-        Some(Ok(None)) | None => Ok(None),
-        Some(Err(text)) => Err(type_mismatch(
-            &found.path(at).key("status"),
-            "a string",
-            text,
-        )),
+    let says_status = match found.status() {
+        Some(Ok(Some(status))) => return Ok(Some(format!("status is {status:?}"))),
+        Some(Ok(None)) => true,
+        None => false,
+        Some(Err(text)) => {
+            return Err(type_mismatch(
+                &found.path(at).key("status"),
+                "a string",
+                text,
+            ))
+        }
+    };
+    if found.success().is_some() || says_status {
+        return Ok(None);
     }
+    // Neither a flag nor a counter: not what a worker returns when it finishes (a step's
+    // results mid-run hold only its checkpoint), so the worker did not finish.
+    let unfinished = match results.read(i, at, &Looking::Worker(&[]))? {
+        Some(counters) => counters
+            .counts()
+            .iter()
+            .all(|c| matches!(c, Counted::Absent)),
+        None => true,
+    };
+    Ok(unfinished.then(|| {
+        "unfinished: no items_processed, items_succeeded, items_failed, items_skipped, success or status".to_owned()
+    }))
 }
 
 /// The status and its reason under `strategy`; `workers` counts the expected workers and any
