@@ -51,9 +51,8 @@ use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
 use crate::input::{coded, duplicate_key, from_json, set_once, unknown_key};
 use crate::input::{Key, NonEmpty, RawJson, U32, U64};
 use crate::path::JsonPath;
-use crate::scenario::{
-    type_mismatch, Counted, Looking, ReadPlan, ResultsSeed, ScenarioKind, StepResults,
-};
+use crate::scenario::{type_mismatch, ScenarioKind};
+use crate::step_results::{Counted, Looking, ReadPlan, ResultsSeed, StepResults};
 
 /// How many error entries are kept unless the caller says otherwise.
 pub const DEFAULT_MAX_ERRORS: u32 = 100;

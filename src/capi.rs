@@ -7,7 +7,7 @@
 //! tasker_batch_free_string(out);
 //! ```
 //!
-//! Every function runs behind one panic boundary ([`ffi_boundary`]): a NULL argument, invalid
+//! Every function runs behind one panic boundary (the `ffi_boundary!` macro): a NULL argument, invalid
 //! UTF-8, invalid JSON, an unknown operation and an internal panic all come back as an error
 //! envelope. NULL is returned only when the result string itself cannot be allocated.
 

@@ -62,9 +62,8 @@ use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
 use crate::input::{coded, missing, set_once, unknown_key, Key, NonEmpty, U32};
 use crate::outcome::{BatchProcessingOutcome, CreateBatches};
 use crate::path::JsonPath;
-use crate::scenario::{
-    detect_in, type_mismatch, Counted, Looking, ResultsSeed, ScenarioKind, StepResults,
-};
+use crate::scenario::{detect_in, type_mismatch, ScenarioKind};
+use crate::step_results::{Counted, Looking, ResultsSeed, StepResults};
 use crate::validation::{self, RangeInfo};
 use crate::worker_inputs::{FailureStrategy, FailureStrategyInput};
 

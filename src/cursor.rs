@@ -14,7 +14,7 @@
 //! | `composite` | an object (key order kept) | not compared |
 //! | `tuple` | an array | not compared |
 //! | `boolean` | `true` / `false` | not compared |
-//! | `null` | `null`: an open end of a range (see [`RangeKind`]) | |
+//! | `null` | `null`: an open end of a range (see [`crate::validation`]) | |
 //!
 //! A string shaped like a timestamp (`2024-13-45T00:00:00Z`, or one without an offset) is an
 //! `invalid_cursor` error rather than silently becoming a plain string.

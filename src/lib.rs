@@ -21,41 +21,23 @@
 
 #![warn(missing_docs)]
 
-// Only `capi` is C ABI: every other module is marked `cbindgen:ignore`, so that the header
-// holds exactly the ABI and no domain constant leaks into it.
-
-/// cbindgen:ignore
 pub mod aggregation;
 pub mod capi;
-/// cbindgen:ignore
 pub mod checkpoint;
-/// cbindgen:ignore
 pub mod convergence;
-/// cbindgen:ignore
 pub mod cursor;
-/// cbindgen:ignore
 pub mod cursor_config;
-/// cbindgen:ignore
 pub mod error;
-/// cbindgen:ignore
 pub mod expansion;
-/// cbindgen:ignore
 pub mod input;
-/// cbindgen:ignore
 pub mod operations;
-/// cbindgen:ignore
 pub mod outcome;
-/// cbindgen:ignore
 pub mod partition;
-/// cbindgen:ignore
 pub mod path;
-/// cbindgen:ignore
 pub mod scenario;
-/// cbindgen:ignore
+pub mod step_results;
 pub mod validation;
-/// cbindgen:ignore
 pub mod worker_context;
-/// cbindgen:ignore
 pub mod worker_inputs;
 
 pub use error::{Error, ErrorCode, Result, Warning, WarningCode};

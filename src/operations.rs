@@ -64,7 +64,7 @@ fn adapt<I: DeserializeOwned, O: Output>(
 /// Reads an operation's input from any serde deserializer and returns the operation, ready to
 /// run: the entry point for front ends that do not speak JSON text (the Ruby extension reads
 /// Ruby objects in place, instantiating this for every operation through
-/// [`for_each_operation!`]). Values the contract keeps exactly are taken as raw JSON through
+/// [`crate::for_each_operation!`]). Values the contract keeps exactly are taken as raw JSON through
 /// serde_json's raw-value protocol, which such a deserializer must speak.
 ///
 /// `track_paths` costs time on every value; without it an error has no path. Read without
