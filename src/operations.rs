@@ -230,25 +230,52 @@ pub fn catching<T>(name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
 
 /// Runs `name` on `input` behind a panic boundary and returns the JSON envelope.
 pub fn call_envelope(name: &str, input: &str) -> String {
-    envelope(&call_catching(name, input))
+    into_envelope(call_catching(name, input))
 }
+
+const OK_HEAD: &str = r#"{"ok":true,"value":"#;
+const WARNINGS_KEY: &str = r#","warnings":"#;
 
 /// Writes the envelope of a result.
 pub fn envelope(result: &Result<Success>) -> String {
     match result {
         Ok(success) => {
-            let warnings =
-                serde_json::to_string(&success.warnings).expect("warnings always serialize");
+            let warnings = warnings_json(&success.warnings);
             let mut out = String::with_capacity(success.value.len() + warnings.len() + 40);
-            out.push_str(r#"{"ok":true,"value":"#);
+            out.push_str(OK_HEAD);
             out.push_str(&success.value);
-            out.push_str(r#","warnings":"#);
+            out.push_str(WARNINGS_KEY);
             out.push_str(&warnings);
             out.push('}');
             out
         }
         Err(error) => error_envelope(error),
     }
+}
+
+/// Writes the envelope of a result around its value, in place: a large output (a plan of a
+/// hundred thousand workers) is not held twice at once.
+pub fn into_envelope(result: Result<Success>) -> String {
+    match result {
+        Ok(Success {
+            mut value,
+            warnings,
+        }) => {
+            let warnings = warnings_json(&warnings);
+            // Room for the envelope and a C string's NUL, so that no step reallocates.
+            value.reserve(OK_HEAD.len() + WARNINGS_KEY.len() + warnings.len() + 2);
+            value.insert_str(0, OK_HEAD);
+            value.push_str(WARNINGS_KEY);
+            value.push_str(&warnings);
+            value.push('}');
+            value
+        }
+        Err(error) => error_envelope(&error),
+    }
+}
+
+fn warnings_json(warnings: &[Warning]) -> String {
+    serde_json::to_string(warnings).expect("warnings always serialize")
 }
 
 /// Writes the envelope of an error.
@@ -304,6 +331,24 @@ mod tests {
             out.starts_with(r#"{"ok":false,"error":{"code":"invalid_json""#),
             "{out}"
         );
+    }
+
+    #[test]
+    fn envelopes_written_in_place_are_the_same() {
+        for (op, input) in [
+            (
+                "validate_cursor_config",
+                r#"{"batch_id":"1","start_cursor":5,"end_cursor":5,"batch_size":0}"#,
+            ),
+            (
+                "partition",
+                r#"{"strategy":"integer_by_count","total_items":10,"worker_count":3}"#,
+            ),
+            ("partition", r#"{"strategy":"integer_by_count"}"#),
+        ] {
+            let result = call(op, input);
+            assert_eq!(into_envelope(result.clone()), envelope(&result));
+        }
     }
 
     #[test]
