@@ -40,11 +40,6 @@ impl JsonPath {
         }
     }
 
-    /// Whether this is the root.
-    pub fn is_root(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// The path as a string.
     pub fn as_str(&self) -> &str {
         &self.0

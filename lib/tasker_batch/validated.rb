@@ -11,6 +11,10 @@ module TaskerBatch
       base.transform_keys(&:to_sym)
     end
 
+    # Set while a struct is built from a value the core already validated.
+    TRUSTED = :tasker_batch_validated_trusted
+    private_constant :TRUSTED
+
     # Class-level half of Validated.
     module ClassMethods
       # The core operation that validates this type, and an attribute the input always has
@@ -22,6 +26,9 @@ module TaskerBatch
 
       def new(attributes = default_attributes, safe = false, &block)
         return attributes if attributes.is_a?(self)
+        # A nested struct (BatchWorkerInputs' cursor) of a value the core just validated whole:
+        # validating it again would ask the core the same question twice.
+        return from_wire(attributes, [], safe, &block) if Thread.current[TRUSTED]
 
         input = attributes.is_a?(Dry::Struct) ? attributes.to_h : attributes
         input = with_fixed_attributes(input) if input.is_a?(Hash)
@@ -32,15 +39,18 @@ module TaskerBatch
 
       # Builds an instance from a value the core already validated (its canonical wire hash).
       def from_wire(wire, warnings = [], safe = false, &block)
-        instance = Dry::Struct::ClassInterface.instance_method(:new).bind_call(self, wire, safe, &block)
+        outer = Thread.current[TRUSTED]
+        Thread.current[TRUSTED] = true
+        instance = begin
+          Dry::Struct::ClassInterface.instance_method(:new).bind_call(self, wire, safe, &block)
+        ensure
+          Thread.current[TRUSTED] = outer
+        end
         instance.instance_variable_set(:@wire, TaskerBatch::Validated.deep_freeze(wire))
         instance.instance_variable_set(:@warnings, warnings.freeze)
         instance
       end
-    end
 
-    # Private helpers of ClassMethods#new.
-    module ClassMethods
       private
 
       def with_fixed_attributes(input)
