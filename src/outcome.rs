@@ -55,14 +55,6 @@ pub struct CreateBatches {
 }
 
 impl BatchProcessingOutcome {
-    /// The wire tag: `"no_batches"` or `"create_batches"`.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            BatchProcessingOutcome::NoBatches(_) => "no_batches",
-            BatchProcessingOutcome::CreateBatches(_) => "create_batches",
-        }
-    }
-
     /// Whether the orchestrator must create workers from cursor configs.
     pub fn requires_batch_creation(&self) -> bool {
         matches!(self, BatchProcessingOutcome::CreateBatches(_))

@@ -57,9 +57,6 @@ pub fn check_cursor_config(
     check_range(config, &|| at.clone(), warnings)
 }
 
-/// [`check_cursor_config`] with the path made only when an error or a warning names it: an
-/// outcome's configs are almost all valid, and formatting `cursor_configs[i].start_cursor`
-/// for each of them would cost more than checking them.
 /// `integer 5`, `string "x"`, `null`: a cursor with its kind, for messages.
 fn described(kind: CursorKind, cursor: &crate::cursor::Cursor) -> String {
     if kind == CursorKind::Null {
@@ -69,8 +66,9 @@ fn described(kind: CursorKind, cursor: &crate::cursor::Cursor) -> String {
     }
 }
 
-/// Like [`check_cursor_config`], with the config's path built only when there is something to
-/// report (a worker's context is read for every step, and most are fine).
+/// [`check_cursor_config`] with the config's path built only when an error or a warning names
+/// it: an outcome's configs are almost all valid, a worker's context is read for every step,
+/// and formatting `cursor_configs[i].start_cursor` for each would cost more than the checks.
 pub(crate) fn check_range(
     config: &CursorConfig,
     at: &dyn Fn() -> JsonPath,

@@ -25,16 +25,15 @@
 //! worker's cursor are filled from the placeholder.
 
 use std::fmt;
-use std::marker::PhantomData;
 
-use serde::de::{Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::{Cursor, CursorKind, OrderedKey};
 use crate::cursor_config::{CursorConfig, PartialCursorConfig};
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{read_object, set_once, Extra, Key, OtherKeys, RawJson, U64};
+use crate::input::{read_object, strict, Extra, ObjectOnly, OtherKeys, RawJson, U64};
 use crate::path::JsonPath;
 use crate::validation::{self, RangeInfo};
 use crate::worker_inputs::{BatchMetadata, BatchWorkerInputs, WorkerInputsRead};
@@ -57,15 +56,29 @@ pub struct StepData {
     pub checkpoint: Option<CheckpointField>,
 }
 
-/// The newer upstream shape `{cursor, items_processed, accumulated_results}`.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// The newer upstream shape `{cursor, items_processed, accumulated_results}`; other keys are
+/// skipped, and `null` is the same as absent.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(
+    remote = "Self",
+    expecting = "a checkpoint object {cursor, items_processed, accumulated_results}"
+)]
 pub struct CheckpointField {
     /// Next key to process.
+    #[serde(default)]
     pub cursor: Option<Cursor>,
     /// Items processed so far.
+    #[serde(default, deserialize_with = "strict::optional_u64")]
     pub items_processed: Option<u64>,
     /// Worker-defined running results.
+    #[serde(default)]
     pub accumulated_results: Option<RawJson>,
+}
+
+impl<'de> Deserialize<'de> for CheckpointField {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        CheckpointField::deserialize(ObjectOnly(deserializer))
+    }
 }
 
 /// A checkpoint, wherever it was stored.
@@ -100,16 +113,6 @@ impl BatchWorkerContext {
         self.checkpoint
             .as_ref()
             .map_or(&self.cursor.start_cursor, |c| &c.cursor)
-    }
-
-    /// The canonical inputs this context was read from.
-    pub fn inputs(&self, extra: Extra) -> BatchWorkerInputs {
-        BatchWorkerInputs {
-            cursor: self.cursor.clone(),
-            batch_metadata: self.batch_metadata.clone(),
-            is_no_op: self.is_no_op,
-            extra,
-        }
     }
 }
 
@@ -361,7 +364,7 @@ pub(crate) fn check_checkpoint_cursor(
 
 impl<'de> Deserialize<'de> for StepData {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(StepVisitor::<Extra>(PhantomData))
+        StepFields::<Extra>::deserialize(ObjectOnly(deserializer)).map(StepData::from)
     }
 }
 
@@ -372,9 +375,8 @@ pub struct WorkerStep(pub StepData);
 
 impl<'de> Deserialize<'de> for WorkerStep {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer
-            .deserialize_map(StepVisitor::<CheckpointKeys>(PhantomData))
-            .map(WorkerStep)
+        let fields = StepFields::<CheckpointKeys>::deserialize(ObjectOnly(deserializer))?;
+        Ok(WorkerStep(StepData::from(fields)))
     }
 }
 
@@ -406,68 +408,30 @@ impl<'de> Deserialize<'de> for CheckpointKeys {
     }
 }
 
-/// Reads `{inputs, results, checkpoint}`; `R` decides how much of the results is kept.
-struct StepVisitor<R>(PhantomData<R>);
-
-impl<'de, R: Deserialize<'de> + Into<Extra>> Visitor<'de> for StepVisitor<R> {
-    type Value = StepData;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a workflow step object {inputs, results, checkpoint}")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<StepData, A::Error> {
-        let mut inputs: Option<Option<WorkerInputsRead>> = None;
-        let mut results: Option<Option<R>> = None;
-        let mut checkpoint: Option<Option<CheckpointField>> = None;
-        // Hosts pass whole step records (name, state, ...): the other keys are skipped.
-        read_object(&mut map, OtherKeys::Skip, |key, map| {
-            match key {
-                "inputs" => set_once(&mut inputs, key, map.next_value()?)?,
-                "results" => set_once(&mut results, key, map.next_value()?)?,
-                "checkpoint" => set_once(&mut checkpoint, key, map.next_value()?)?,
-                _ => return Ok(false),
-            }
-            Ok(true)
-        })?;
-        Ok(StepData {
-            inputs: inputs.flatten(),
-            results: results.flatten().map(Into::into).unwrap_or_default(),
-            checkpoint: checkpoint.flatten(),
-        })
-    }
+/// `{inputs, results, checkpoint}` as read; `R` decides how much of the results is kept. Hosts
+/// pass whole step records (name, state, ...): the other keys are skipped.
+#[derive(Deserialize)]
+#[serde(
+    remote = "Self",
+    bound = "R: Deserialize<'de>",
+    expecting = "a workflow step object {inputs, results, checkpoint}"
+)]
+struct StepFields<R> {
+    #[serde(default)]
+    inputs: Option<WorkerInputsRead>,
+    #[serde(default = "Option::default")]
+    results: Option<R>,
+    #[serde(default)]
+    checkpoint: Option<CheckpointField>,
 }
 
-impl<'de> Deserialize<'de> for CheckpointField {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = CheckpointField;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a checkpoint object {cursor, items_processed, accumulated_results}")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CheckpointField, A::Error> {
-                let mut cursor: Option<RawJson> = None;
-                let mut items: Option<Option<U64>> = None;
-                let mut accumulated: Option<RawJson> = None;
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
-                        "cursor" => set_once(&mut cursor, &key, map.next_value()?)?,
-                        "items_processed" => set_once(&mut items, &key, map.next_value()?)?,
-                        "accumulated_results" => {
-                            set_once(&mut accumulated, &key, map.next_value()?)?
-                        }
-                        _ => {
-                            map.next_value::<IgnoredAny>()?;
-                        }
-                    }
-                }
-                Ok(CheckpointField {
-                    cursor: cursor.filter(|raw| !raw.is_null()).map(Cursor),
-                    items_processed: items.flatten().map(|U64(n)| n),
-                    accumulated_results: accumulated,
-                })
-            }
+impl<R: Into<Extra>> From<StepFields<R>> for StepData {
+    fn from(fields: StepFields<R>) -> StepData {
+        StepData {
+            inputs: fields.inputs,
+            results: fields.results.map(Into::into).unwrap_or_default(),
+            checkpoint: fields.checkpoint,
         }
-        deserializer.deserialize_map(V)
     }
 }
 

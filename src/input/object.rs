@@ -26,8 +26,6 @@ pub(crate) enum OtherKeys<'a> {
     Keep(&'a mut Extra),
     /// Keep these, skip the others unread.
     KeepOnly(&'a mut Extra, &'static [&'static str]),
-    /// Skip them unread (hosts pass whole records; only some keys matter).
-    Skip,
     /// Reject them, naming the accepted keys (readers whose keys must be seen in order; a
     /// derive with `deny_unknown_fields` says the same for the others).
     #[allow(dead_code)]
@@ -51,7 +49,7 @@ pub(crate) fn read_object<'de, A: MapAccess<'de>>(
         let keep = match &mut other {
             OtherKeys::Keep(extra) => Some(extra),
             OtherKeys::KeepOnly(extra, keys) if keys.contains(&&*key) => Some(extra),
-            OtherKeys::KeepOnly(..) | OtherKeys::Skip => None,
+            OtherKeys::KeepOnly(..) => None,
             OtherKeys::Reject(accepted) => return Err(unknown_key(&key, accepted)),
         };
         match keep {

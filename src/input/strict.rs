@@ -171,3 +171,23 @@ impl<'de> Deserialize<'de> for U64 {
         u64(d).map(U64)
     }
 }
+
+/// For an optional key of a derived reader: present means a non-empty string (`null` is an
+/// error like any other non-string), absent means `None` (with `#[serde(default)]`).
+pub(crate) fn present_non_empty<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<String>, D::Error> {
+    non_empty_string(d).map(Some)
+}
+
+/// A list of non-empty strings.
+pub(crate) fn non_empty_strings<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<NonEmpty>::deserialize(d)?;
+    Ok(list.into_iter().map(|NonEmpty(s)| s).collect())
+}
+
+/// An optional strict `u64`: `null` or absent (with `#[serde(default)]`) is `None`.
+pub(crate) fn optional_u64<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u64>, D::Error> {
+    let value = Option::<U64>::deserialize(d)?;
+    Ok(value.map(|U64(n)| n))
+}
