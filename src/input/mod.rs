@@ -31,7 +31,9 @@ use raw::scan;
 pub(crate) use raw::{describe, push_minified};
 pub use raw::{RawJson, MAX_NESTING};
 pub use serde_coupling::{coded, coded_at, RAW_VALUE_TOKEN};
-use serde_coupling::{is_coded, is_recursion_limit, recognise, split_position, Recognised};
+use serde_coupling::{
+    is_coded, is_recursion_limit, recognise, settle_numbers, split_position, Recognised,
+};
 pub(crate) use strict::{NonEmpty, U32, U64};
 
 /// The largest input accepted, in bytes. Bigger input is an `input_too_large` error rather
@@ -72,7 +74,10 @@ fn explain_failure<T: DeserializeOwned>(text: &str) -> Error {
     let error = match serde_path_to_error::deserialize::<_, T>(&mut de) {
         Err(err) => {
             let path = format_path(err.path());
-            classify(err.into_inner(), path)
+            let exact = number_at(text, err.path());
+            let mut error = classify(err.into_inner(), path);
+            error.message = settle_numbers(&error.message, exact);
+            error
         }
         Ok(_) => match de.end() {
             Err(err) => classify(err, String::new()),
@@ -93,6 +98,30 @@ fn explain_failure<T: DeserializeOwned>(text: &str) -> Error {
         );
     }
     error
+}
+
+/// The exact text of the number at `path` in `text`, when there is one there (for a message
+/// about a number serde handed over as a float).
+fn number_at<'t>(text: &'t str, path: &serde_path_to_error::Path) -> Option<&'t str> {
+    use serde_path_to_error::Segment;
+    use std::collections::BTreeMap;
+    let mut here = text;
+    for segment in path.iter() {
+        here = match segment {
+            Segment::Seq { index } => serde_json::from_str::<Vec<&RawValue>>(here)
+                .ok()?
+                .get(*index)?
+                .get(),
+            Segment::Map { key } => serde_json::from_str::<BTreeMap<String, &RawValue>>(here)
+                .ok()?
+                .get(key)?
+                .get(),
+            Segment::Enum { .. } | Segment::Unknown => return None,
+        };
+    }
+    let here = here.trim();
+    here.starts_with(|c: char| c == '-' || c.is_ascii_digit())
+        .then_some(here)
 }
 
 fn format_path(path: &serde_path_to_error::Path) -> String {
@@ -187,7 +216,8 @@ fn ends_with_key(path: &str, key: &str) -> bool {
 pub fn from_deserializer_untracked<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<T> {
-    T::deserialize(deserializer).map_err(|err| classify_message(&err.to_string(), String::new()))
+    T::deserialize(deserializer)
+        .map_err(|err| without_text(classify_message(&err.to_string(), String::new())))
 }
 
 /// Reads `T` from any serde deserializer (the Ruby extension reads Ruby objects in place),
@@ -197,9 +227,17 @@ pub fn from_deserializer<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 ) -> Result<T> {
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = format_path(err.path());
-        classify_message(&err.into_inner().to_string(), path)
+        without_text(classify_message(&err.into_inner().to_string(), path))
     })
 }
+
+/// An error from a reader that has no JSON text: a number serde handed over as a float is
+/// printed as that float (a Ruby reader hands big integers over exactly).
+fn without_text(mut error: Error) -> Error {
+    error.message = settle_numbers(&error.message, None);
+    error
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +265,38 @@ mod tests {
         assert_eq!(err.code, ErrorCode::OutOfRange);
         let err = from_json::<Sample>(r#"{"size": 2.5}"#).unwrap_err();
         assert!(err.message.contains("fraction 2.5"), "{}", err.message);
+    }
+
+    #[test]
+    fn numbers_beyond_64_bits_and_long_fractions_keep_their_digits_in_messages() {
+        for (text, found) in [
+            (
+                r#"{"size": 18446744073709551616}"#,
+                "found 18446744073709551616",
+            ),
+            (
+                r#"{"size": 1, "items": [{"size": -100000000000000000000000000000}]}"#,
+                "found -100000000000000000000000000000",
+            ),
+            (
+                r#"{"size": 1.00000000000000000001}"#,
+                "found 1.00000000000000000001",
+            ),
+            (r#"{"size": 2.50}"#, "found the fraction 2.50"),
+        ] {
+            let err = from_json::<Sample>(text).unwrap_err();
+            assert_eq!(err.code, ErrorCode::OutOfRange, "{text}");
+            assert!(err.message.ends_with(found), "{text}: {}", err.message);
+        }
+        let Err(err) = from_json::<NonEmpty>("123456789012345678901234567890") else {
+            panic!("a number is not a string")
+        };
+        assert!(
+            err.message
+                .ends_with("found the number 123456789012345678901234567890"),
+            "{}",
+            err.message
+        );
     }
 
     #[test]

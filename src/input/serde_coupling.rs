@@ -27,6 +27,34 @@ pub const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 /// Marks a serde error message that carries one of our codes: `\0code\0key\0message`.
 const CODE_MARK: char = '\0';
 
+/// Brackets a number in a message whose exact digits serde lost: serde_json hands a number
+/// beyond 64 bits, or with a fraction, to a visitor as an `f64`.
+const NUMBER_MARK: char = '\u{1}';
+
+/// A number as a visitor got it (`f64`), for a message: the reader that has the input's text
+/// puts the number's exact digits in its place ([`settle_numbers`]); others print the float.
+pub(crate) struct LossyNumber(pub f64);
+
+impl fmt::Display for LossyNumber {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // `{:?}` keeps a float looking like one: `1e40` rather than 1 followed by 40 digits
+        // that are not the input's.
+        write!(f, "{NUMBER_MARK}{:?}{NUMBER_MARK}", self.0)
+    }
+}
+
+/// Replaces a [`LossyNumber`] in `message` with `exact` (the number's text in the input), or
+/// with the float it holds when the text is not known.
+pub(crate) fn settle_numbers(message: &str, exact: Option<&str>) -> String {
+    let mut parts = message.splitn(3, NUMBER_MARK);
+    match (parts.next(), parts.next(), parts.next()) {
+        (Some(before), Some(float), Some(after)) => {
+            format!("{before}{}{after}", exact.unwrap_or(float))
+        }
+        _ => message.to_owned(),
+    }
+}
+
 /// A serde error carrying one of our codes; [`crate::input::from_json`] turns it back into that
 /// code.
 pub fn coded<E: de::Error>(code: ErrorCode, message: impl fmt::Display) -> E {
@@ -295,6 +323,41 @@ mod canaries {
             let (bare, _) = split_position(&err);
             assert_eq!(recognise(&bare), expected, "{text}: {bare:?}");
         }
+    }
+
+    #[test]
+    fn integers_beyond_64_bits_still_reach_visitors_as_floats() {
+        struct Float;
+        impl<'de> Deserialize<'de> for Float {
+            fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> de::Visitor<'de> for V {
+                    type Value = Float;
+                    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                        f.write_str("a float")
+                    }
+                    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Float, E> {
+                        Ok(Float)
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        // If serde_json starts handing these over exactly (u128, or its arbitrary precision),
+        // the strict visitors' exact-digits messages can be simplified.
+        assert!(serde_json::from_str::<Float>("18446744073709551616").is_ok());
+        assert!(serde_json::from_str::<Float>("-9223372036854775809").is_ok());
+        assert_eq!(
+            settle_numbers(
+                &format!("found {}", LossyNumber(1e40)),
+                Some("10000000000000000000000000000000000000000")
+            ),
+            "found 10000000000000000000000000000000000000000"
+        );
+        assert_eq!(
+            settle_numbers(&format!("found {}", LossyNumber(1e40)), None),
+            "found 1e40"
+        );
     }
 
     #[test]

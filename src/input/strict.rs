@@ -6,7 +6,7 @@ use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 
-use super::serde_coupling::coded;
+use super::serde_coupling::{coded, LossyNumber};
 use crate::error::ErrorCode;
 
 /// Deserializes an integer in `0..=max`.
@@ -71,12 +71,12 @@ impl<'de> Visitor<'de> for UnsignedVisitor {
             .and_then(|v| self.visit_u64(v))
     }
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<u64, E> {
-        // serde_json hands integers beyond 64 bits over as floats: still out of range.
+        // serde_json hands integers beyond 64 bits over as floats: still out of range, and the
+        // message shows the input's digits (LossyNumber).
         if v.fract() == 0.0 && v.is_finite() {
-            // `{:?}` keeps a float looking like one: `10.0` rather than `10`.
-            Err(self.out_of_range(format_args!("{v:?}")))
+            Err(self.out_of_range(LossyNumber(v)))
         } else {
-            Err(self.out_of_range(format_args!("the fraction {v}")))
+            Err(self.out_of_range(format_args!("the fraction {}", LossyNumber(v))))
         }
     }
     fn visit_str<E: de::Error>(self, v: &str) -> Result<u64, E> {
@@ -121,7 +121,7 @@ pub(crate) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String
             Err(not_a_string(format_args!("the integer {v}")))
         }
         fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
-            Err(not_a_string(format_args!("the number {v}")))
+            Err(not_a_string(format_args!("the number {}", LossyNumber(v))))
         }
         fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
             Err(not_a_string(format_args!("the boolean {v}")))
