@@ -15,7 +15,8 @@ module TaskerCore
       # Reads the context of `workflow_step`: a Hash (String or Symbol keys) or an object that
       # responds to `inputs` (and `results`, `checkpoint`). Raises ValidationError (an
       # ArgumentError) for a worker without a usable cursor ("Missing batch_id", ...) or a stored
-      # checkpoint that does not fit the range.
+      # checkpoint that cannot be read; an odd one (a page token, a cursor outside the range) and
+      # a missing batch_size are read, and reported in `warnings`.
       def self.from_step_data(workflow_step)
         # A Hash goes to the core as it is (the core reads only the checkpoint keys of its
         # results); an object's parts are gathered first.
