@@ -59,8 +59,9 @@ fn main() {
         r#"{{"max_errors":100,"reducers":{{"amount":"sum"}},"dependency_results":{results},"batchable_step_name":"analyze","worker_prefix":"process_batch_"}}"#
     );
     let workers = &results[results.find(r#","process_batch_"#).unwrap() + 1..];
-    let aggregate =
-        format!(r#"{{"max_errors":100,"reducers":{{"amount":"sum"}},"batch_results":{{{workers}}}"#);
+    let aggregate = format!(
+        r#"{{"max_errors":100,"reducers":{{"amount":"sum"}},"batch_results":{{{workers}}}"#
+    );
     let inputs = [
         ("detect_scenario", &detect),
         ("aggregate", &aggregate),
@@ -85,7 +86,13 @@ fn main() {
 
     for (op, input) in inputs {
         summary.line(format!("{op}: {} bytes of input", input.len()));
-        summary.ratio(op, GROUP, op, &format!("{op}_value_baseline"), f64::INFINITY);
+        summary.ratio(
+            op,
+            GROUP,
+            op,
+            &format!("{op}_value_baseline"),
+            f64::INFINITY,
+        );
     }
     summary.print();
 }

@@ -2,7 +2,7 @@
 //!
 //! Standard aggregation, in one pass over the workers:
 //! - a `null` result is skipped (warning `null_result`); any other result must be an object,
-//!   read with the unwrapping rule of [`crate::scenario`] (`{"result": ...}`,
+//!   read with the unwrapping rule of [`crate::step_results`] (`{"result": ...}`,
 //!   `{"batch_worker_outcome": ...}`);
 //! - `items_processed`, `items_succeeded`, `items_failed` and `items_skipped` are summed
 //!   (absent or `null` is 0; each a strict `u64`; a sum that does not fit is `overflow`);
@@ -27,7 +27,7 @@
 //! ```
 //! `batch_results` may also be an array of results.
 //!
-//! Each result is read once, while the request is parsed (see [`crate::scenario`]). Key order
+//! Each result is read once, while the request is parsed (see [`crate::step_results`]). Key order
 //! is the caller's; putting `reducers` and `max_errors` before `batch_results` lets the read
 //! skip what the aggregation will not use (caller keys no reducer reads, error entries past
 //! `max_errors`) instead of keeping it until the end of the request. The output is the same
@@ -48,11 +48,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{coded, duplicate_key, from_json, set_once, unknown_key};
-use crate::input::{Key, NonEmpty, RawJson, U32, U64};
+use crate::input::{coded, duplicate_key, set_once, unknown_key};
+use crate::input::{Key, NonEmpty, RawJson, U32};
 use crate::path::JsonPath;
-use crate::scenario::{type_mismatch, ScenarioKind};
-use crate::step_results::{Counted, Looking, ReadPlan, ResultsSeed, StepResults};
+use crate::scenario::ScenarioKind;
+use crate::step_results::{type_mismatch, Looking, ReadPlan, ResultsSeed, StepResults};
 
 /// How many error entries are kept unless the caller says otherwise.
 pub const DEFAULT_MAX_ERRORS: u32 = 100;
@@ -308,23 +308,18 @@ pub fn aggregate_results(
             ));
             continue;
         }
-        let Some(found) = results.read(i, at, &looking)? else {
+        let Some(found) = results.read(i, at, looking)? else {
             continue;
         };
         batch_count += 1;
-        for ((total, name), count) in totals.iter_mut().zip(COUNTERS).zip(found.counts()) {
-            let n = match count {
-                Counted::Absent => continue,
-                Counted::Is(n) => n,
-                Counted::Odd(text) => {
-                    let U64(n) = from_json(text).map_err(|e| e.under(&found.path(at).key(name)))?;
-                    n
-                }
+        for (k, (total, name)) in totals.iter_mut().zip(COUNTERS).enumerate() {
+            let Some(n) = found.count(k)? else {
+                continue;
             };
             *total = total.checked_add(n).ok_or_else(|| {
                 Error::at(
                     ErrorCode::Overflow,
-                    &found.path(at).key(name),
+                    &found.path().key(name),
                     format!(
                         "expected the sum of {name} to fit in 0..={}, found it exceeded after adding {n}",
                         u64::MAX
@@ -332,24 +327,14 @@ pub fn aggregate_results(
                 )
             })?;
         }
-        match found.errors() {
-            None => {}
-            Some(Err(text)) => {
-                return Err(type_mismatch(
-                    &found.path(at).key("errors"),
-                    "an array of errors",
-                    text,
-                ))
-            }
-            Some(Ok((entries, count))) => {
-                let keep = max_errors.saturating_sub(errors.len());
-                errors.extend(entries.iter().take(keep).map(raw_json));
-                error_count += count;
-            }
+        if let Some((entries, count)) = found.errors()? {
+            let keep = max_errors.saturating_sub(errors.len());
+            errors.extend(entries.iter().take(keep).map(raw_json));
+            error_count += count;
         }
         for (fold, field) in folds.iter_mut().zip(&fields) {
-            if let Some(value) = found.field_text(field) {
-                fold.add(value, &|| found.path(at).key(field))?;
+            if let Some(value) = found.field_text(field)? {
+                fold.add(value, &|| found.path().key(field))?;
             }
         }
     }
