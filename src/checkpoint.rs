@@ -17,14 +17,11 @@
 //! attempt's other keys, so the retry resumes from the last checkpoint: at-least-once from the
 //! checkpoint, nothing before it redone, nothing after it skipped.
 
-use std::fmt;
-
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::cursor::Cursor;
 use crate::error::{Error, ErrorCode, Result, Warning};
-use crate::input::{missing, set_once, unknown_key, Extra, Key};
+use crate::input::{Extra, ObjectOnly};
 use crate::path::JsonPath;
 use crate::worker_context::{
     check_checkpoint_cursor, checkpoint_in_results, context_from_step, read_count, StepData,
@@ -32,7 +29,12 @@ use crate::worker_context::{
 };
 
 /// Input of `update_step_results`: the step and the changes to merge into its results.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(
+    remote = "Self",
+    deny_unknown_fields,
+    expecting = "an object {step, changes}"
+)]
 pub struct ResultsUpdate {
     /// The worker step: `inputs` give the range, `results` and `checkpoint` the last state.
     pub step: StepData,
@@ -117,29 +119,7 @@ pub fn reset_for_retry(step: StepData, warnings: &mut Vec<Warning>) -> Result<Ex
 
 impl<'de> Deserialize<'de> for ResultsUpdate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ResultsUpdate;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object {step, changes}")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResultsUpdate, A::Error> {
-                let mut step = None;
-                let mut changes = None;
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
-                        "step" => set_once(&mut step, &key, map.next_value()?)?,
-                        "changes" => set_once(&mut changes, &key, map.next_value()?)?,
-                        other => return Err(unknown_key(other, &["step", "changes"])),
-                    }
-                }
-                Ok(ResultsUpdate {
-                    step: step.ok_or_else(|| missing("step"))?,
-                    changes: changes.ok_or_else(|| missing("changes"))?,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ResultsUpdate::deserialize(ObjectOnly(deserializer))
     }
 }
 

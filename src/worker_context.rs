@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 use crate::cursor::{Cursor, CursorKind, OrderedKey};
 use crate::cursor_config::{CursorConfig, PartialCursorConfig};
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{set_once, Extra, Key, RawJson, U64};
+use crate::input::{read_object, set_once, Extra, Key, OtherKeys, RawJson, U64};
 use crate::path::JsonPath;
 use crate::validation::{self, RangeInfo};
 use crate::worker_inputs::{BatchMetadata, BatchWorkerInputs, WorkerInputsRead};
@@ -397,14 +397,8 @@ impl<'de> Deserialize<'de> for CheckpointKeys {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<CheckpointKeys, A::Error> {
                 let mut out = Extra::default();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    if CHECKPOINT_KEYS.contains(&&*key) {
-                        let value: RawJson = map.next_value()?;
-                        out.insert_new(key, value)?;
-                    } else {
-                        map.next_value::<IgnoredAny>()?;
-                    }
-                }
+                let other = OtherKeys::KeepOnly(&mut out, &CHECKPOINT_KEYS);
+                read_object(&mut map, other, |_, _| Ok(false))?;
                 Ok(CheckpointKeys(out))
             }
         }
@@ -424,17 +418,16 @@ impl<'de, R: Deserialize<'de> + Into<Extra>> Visitor<'de> for StepVisitor<R> {
         let mut inputs: Option<Option<WorkerInputsRead>> = None;
         let mut results: Option<Option<R>> = None;
         let mut checkpoint: Option<Option<CheckpointField>> = None;
-        while let Some(Key(key)) = map.next_key::<Key>()? {
-            match &*key {
-                "inputs" => set_once(&mut inputs, &key, map.next_value()?)?,
-                "results" => set_once(&mut results, &key, map.next_value()?)?,
-                "checkpoint" => set_once(&mut checkpoint, &key, map.next_value()?)?,
-                // Hosts pass whole step records (name, state, ...): read-only here.
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+        // Hosts pass whole step records (name, state, ...): the other keys are skipped.
+        read_object(&mut map, OtherKeys::Skip, |key, map| {
+            match key {
+                "inputs" => set_once(&mut inputs, key, map.next_value()?)?,
+                "results" => set_once(&mut results, key, map.next_value()?)?,
+                "checkpoint" => set_once(&mut checkpoint, key, map.next_value()?)?,
+                _ => return Ok(false),
             }
-        }
+            Ok(true)
+        })?;
         Ok(StepData {
             inputs: inputs.flatten(),
             results: results.flatten().map(Into::into).unwrap_or_default(),
