@@ -59,7 +59,7 @@ use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorCode, Result, Warning};
+use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
 use crate::input::{coded, coded_at, duplicate_key, from_json, missing};
 use crate::input::{set_once, unknown_key, Key, NonEmpty, RawJson};
 use crate::outcome::BatchProcessingOutcome;
@@ -215,7 +215,6 @@ fn detect_in_text<'r>(
 }
 
 /// What the batchable step's result tells detection.
-#[allow(dead_code)] // `Type` and `Nothing` are for tolerant reading (CONTRACT §8), next.
 enum Told {
     /// A complete, valid outcome.
     Outcome(FoundOutcome),
@@ -225,13 +224,13 @@ enum Told {
     Nothing,
 }
 
-/// Reads what result `i` of `results` (at `at`), the batchable step's, tells detection: its
-/// outcome, which must be there and valid.
+/// Reads what result `i` of `results` (at `at`), the batchable step's, tells detection;
+/// warns when it is not a complete valid outcome.
 fn told_by(
     results: &StepResults,
     i: usize,
     at: &JsonPath,
-    _warnings: &mut Vec<Warning>,
+    warnings: &mut Vec<Warning>,
 ) -> Result<Told> {
     let found = results.read(i, at, Looking::Step)?;
     let Some((text, path)) = found.as_ref().and_then(|f| {
@@ -243,16 +242,56 @@ fn told_by(
         } else {
             "no such key"
         };
-        return Err(Error::at(
-            ErrorCode::MissingOutcome,
+        warnings.push(Warning::at(
+            WarningCode::MissingOutcome,
             &results.path(i, at),
             format!(
-                "expected the batchable step's result to hold `batch_processing_outcome`, found {found}"
+                "expected the batchable step's result to hold `batch_processing_outcome`, found {found}; the scenario is decided by the worker names (upstream's rule)"
             ),
         ));
+        return Ok(Told::Nothing);
     };
-    let outcome = from_json::<BatchProcessingOutcome>(text).map_err(|e| e.under(&path))?;
-    Ok(Told::Outcome(FoundOutcome { outcome, path }))
+    match from_json::<BatchProcessingOutcome>(text) {
+        Ok(outcome) => Ok(Told::Outcome(FoundOutcome { outcome, path })),
+        Err(e) => {
+            let e = e.under(&path);
+            let kind = outcome_type(text);
+            let decided = match kind {
+                Some(ScenarioKind::NoBatches) => {
+                    r#"the scenario is decided by its type "no_batches""#.to_owned()
+                }
+                Some(ScenarioKind::WithBatches) => {
+                    r#"the scenario is decided by its type "create_batches""#.to_owned()
+                }
+                None => "the scenario is decided by the worker names (upstream's rule)".to_owned(),
+            };
+            warnings.push(Warning {
+                code: WarningCode::IncompleteOutcome,
+                message: format!(
+                    "expected a complete batch_processing_outcome: {}; {decided}",
+                    e.message
+                ),
+                path: e.path,
+            });
+            Ok(kind.map_or(Told::Nothing, Told::Type))
+        }
+    }
+}
+
+/// The scenario an outcome's `type` names, read from an outcome that is not complete:
+/// `"no_batches"` or `"create_batches"`; `None` for anything else.
+fn outcome_type(text: &str) -> Option<ScenarioKind> {
+    #[derive(Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    let TypeOnly { kind } = serde_json::from_str(text).ok()?;
+    match kind.as_deref() {
+        Some("no_batches") => Some(ScenarioKind::NoBatches),
+        Some("create_batches") => Some(ScenarioKind::WithBatches),
+        _ => None,
+    }
 }
 
 /// The dependencies' names, in input order, and what detection looks for among them.
@@ -282,10 +321,7 @@ impl Steps<'_> {
             return Err(Error::at(
                 ErrorCode::MissingBatchableStep,
                 at,
-                format!(
-                    "expected the result of the batchable step {batchable_step_name:?}, found {}",
-                    list_names(names.iter().copied())
-                ),
+                format!("Missing batchable step dependency: {batchable_step_name}"),
             ));
         };
         let told = told(batchable, warnings)?;
@@ -722,31 +758,107 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_batchable_step_lists_the_steps_found() {
-        let err = detect_json(&request(r#"{"process_batch_001":{},"other":{}}"#)).unwrap_err();
-        assert_eq!(
-            (err.code, err.path.as_str()),
-            (ErrorCode::MissingBatchableStep, "dependency_results")
-        );
-        assert!(
-            err.message.contains(r#""process_batch_001", "other""#),
-            "{}",
-            err.message
-        );
+    fn a_missing_batchable_step_is_upstreams_error() {
+        for results in [r#"{"process_batch_001":{},"other":{}}"#, "{}"] {
+            let err = detect_json(&request(results)).unwrap_err();
+            assert_eq!(
+                (err.code, err.path.as_str(), err.message.as_str()),
+                (
+                    ErrorCode::MissingBatchableStep,
+                    "dependency_results",
+                    "Missing batchable step dependency: analyze"
+                )
+            );
+        }
+    }
+
+    /// The scenario, worker names, outcome and warnings (code and path) detected in `results`.
+    fn tolerant(results: &str) -> (String, Vec<String>, String, Vec<(WarningCode, String)>) {
+        let (out, warnings) = detect_json(&request(results)).unwrap();
+        let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let names = out["worker_names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_owned())
+            .collect();
+        (
+            out["scenario"].as_str().unwrap().to_owned(),
+            names,
+            out["outcome"].to_string(),
+            warnings.into_iter().map(|w| (w.code, w.path)).collect(),
+        )
     }
 
     #[test]
-    fn the_outcome_must_be_present() {
+    fn without_an_outcome_the_workers_found_by_prefix_decide_with_a_warning() {
         for result in [r#"{"x":1}"#, "null", r#"{"batch_processing_outcome":null}"#] {
-            let err = detect_json(&request(&format!(r#"{{"analyze":{result}}}"#))).unwrap_err();
+            let warned = vec![(
+                WarningCode::MissingOutcome,
+                "dependency_results.analyze".to_owned(),
+            )];
             assert_eq!(
-                (err.code, err.path.as_str()),
-                (ErrorCode::MissingOutcome, "dependency_results.analyze"),
+                tolerant(&format!(
+                    r#"{{"analyze":{result},"process_batch_001":{{}}}}"#
+                )),
+                (
+                    "with_batches".to_owned(),
+                    vec!["process_batch_001".to_owned()],
+                    "null".to_owned(),
+                    warned.clone()
+                ),
+                "{result}"
+            );
+            assert_eq!(
+                tolerant(&format!(r#"{{"analyze":{result},"summary":{{}}}}"#)),
+                ("no_batches".to_owned(), vec![], "null".to_owned(), warned),
                 "{result}"
             );
         }
+        // A result that is not an object is still not a step result.
         let err = detect_json(&request(r#"{"analyze":[1]}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::TypeMismatch);
+    }
+
+    #[test]
+    fn an_incomplete_outcome_is_read_for_its_type_with_a_warning() {
+        let at = "dependency_results.analyze.batch_processing_outcome";
+        for (outcome, scenario, path) in [
+            (
+                r#"{"type":"create_batches"}"#,
+                "with_batches",
+                ".worker_template_name",
+            ),
+            (
+                r#"{"type":"create_batches","worker_template_name":"w","worker_count":-1}"#,
+                "with_batches",
+                ".worker_count",
+            ),
+            (r#"{"type":"later"}"#, "with_batches", ".type"),
+            (r#""create_batches""#, "with_batches", ""),
+        ] {
+            let (found, names, kept, warnings) = tolerant(&format!(
+                r#"{{"analyze":{{"batch_processing_outcome":{outcome}}},"process_batch_001":{{}}}}"#
+            ));
+            assert_eq!(found, scenario, "{outcome}");
+            assert_eq!(names.is_empty(), scenario == "no_batches", "{outcome}");
+            assert_eq!(kept, "null");
+            assert_eq!(
+                warnings,
+                [(WarningCode::IncompleteOutcome, format!("{at}{path}"))],
+                "{outcome}"
+            );
+        }
+        // The type says create_batches: workers are required, as with a complete outcome.
+        let err = detect_json(&request(
+            r#"{"analyze":{"batch_processing_outcome":{"type":"create_batches"}},"summary":{}}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::NoWorkerResults);
+        // Without a type, upstream's rule: no workers is no_batches.
+        let (found, _, _, _) =
+            tolerant(r#"{"analyze":{"batch_processing_outcome":{"worker_count":2}}}"#);
+        assert_eq!(found, "no_batches");
     }
 
     #[test]
@@ -763,20 +875,20 @@ mod tests {
     }
 
     #[test]
-    fn a_wrapped_batchable_result_is_unwrapped_and_errors_say_where() {
+    fn a_wrapped_batchable_result_is_unwrapped_and_warnings_say_where() {
         let (out, _) = detect_json(&request(&format!(
             r#"{{"analyze":{{"result":{{"batch_processing_outcome":{OUTCOME}}}}},"process_batch_001":{{}}}}"#
         )))
         .unwrap();
         assert!(out.starts_with(r#"{"scenario":"with_batches""#), "{out}");
-        let err = detect_json(&request(
-            r#"{"analyze":{"result":{"batch_processing_outcome":{"type":"create_batches","worker_template_name":"w","worker_count":-1}}}}"#,
+        let (_, warnings) = detect_json(&request(
+            r#"{"analyze":{"result":{"batch_processing_outcome":{"type":"create_batches","worker_template_name":"w","worker_count":-1}}},"process_batch_001":{}}"#,
         ))
-        .unwrap_err();
+        .unwrap();
         assert_eq!(
-            (err.code, err.path.as_str()),
+            (warnings[0].code, warnings[0].path.as_str()),
             (
-                ErrorCode::OutOfRange,
+                WarningCode::IncompleteOutcome,
                 "dependency_results.analyze.result.batch_processing_outcome.worker_count"
             )
         );
@@ -877,12 +989,6 @@ mod tests {
                 ),
                 (
                     r#"["analyze"]"#,
-                    "null",
-                    ErrorCode::MissingOutcome,
-                    "batchable_result",
-                ),
-                (
-                    r#"["analyze"]"#,
                     "[1]",
                     ErrorCode::TypeMismatch,
                     "batchable_result",
@@ -890,8 +996,8 @@ mod tests {
                 (
                     r#"["analyze"]"#,
                     r#"{"result":{"batch_processing_outcome":{"type":"create_batches","worker_template_name":"w","worker_count":-1}}}"#,
-                    ErrorCode::OutOfRange,
-                    "batchable_result.result.batch_processing_outcome.worker_count",
+                    ErrorCode::NoWorkerResults,
+                    "dependency_names",
                 ),
                 (
                     r#"["analyze","w","w"]"#,
