@@ -48,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{coded, duplicate_key, set_once, unknown_key};
+use crate::input::{coded, duplicate_key, read_object, set_once, OtherKeys};
 use crate::input::{Key, NonEmpty, RawJson, U32};
 use crate::path::JsonPath;
 use crate::scenario::ScenarioKind;
@@ -137,13 +137,15 @@ impl<'de> Deserialize<'de> for Reducers {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reducers, A::Error> {
                 let mut out: Vec<(String, Reducer)> = Vec::new();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    if out.iter().any(|(k, _)| *k == key) {
-                        return Err(duplicate_key(&key));
+                // Every key is a field of the worker results: kept in order, each once.
+                read_object(&mut map, OtherKeys::Skip, |key, map| {
+                    if out.iter().any(|(k, _)| k == key) {
+                        return Err(duplicate_key(key));
                     }
                     let reducer: Reducer = map.next_value()?;
-                    out.push((key.into_owned(), reducer));
-                }
+                    out.push((key.to_owned(), reducer));
+                    Ok(true)
+                })?;
                 Ok(Reducers(out))
             }
         }
@@ -698,11 +700,22 @@ fn object_pairs<'t>(
 // ------------------------------------------------------------------------------------------
 // The operation.
 
-const REQUEST_KEYS: &[&str] = &["batch_results", "scenario", "max_errors", "reducers"];
-
 /// Keys of `detect_scenario`'s output that `aggregate` accepts and ignores, so that the
 /// output can be passed on as it is.
 const PASSED_THROUGH: &[&str] = &[
+    "outcome",
+    "worker_count",
+    "worker_names",
+    "batchable_result",
+    "batchable_step_name",
+];
+
+/// Every key of the request: its own, then those passed through.
+const ACCEPTED: &[&str] = &[
+    "batch_results",
+    "scenario",
+    "max_errors",
+    "reducers",
     "outcome",
     "worker_count",
     "worker_names",
@@ -740,33 +753,36 @@ impl<'de> Deserialize<'de> for AggregateRequest {
                 let mut results = None;
                 let mut scenario = None;
                 let mut options = OptionsReader::default();
-                let mut passed: Vec<Cow<'de, str>> = Vec::new();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
+                let mut passed: Vec<&str> = Vec::new();
+                // Key order matters: the options given before batch_results decide what their
+                // read keeps.
+                read_object(&mut map, OtherKeys::Reject(ACCEPTED), |key, map| {
+                    match key {
                         "batch_results" => {
                             let plan = options.plan(true);
                             let seed = ResultsSeed {
                                 plan: &plan,
                                 listed: true,
                             };
-                            set_once(&mut results, &key, map.next_value_seed(seed)?)?
+                            set_once(&mut results, key, map.next_value_seed(seed)?)?
                         }
-                        "scenario" => set_once(&mut scenario, &key, map.next_value()?)?,
-                        other if options.read_key(other, &mut map)? => {}
-                        other if PASSED_THROUGH.contains(&other) => {
-                            if passed.contains(&key) {
-                                return Err(duplicate_key(&key));
+                        "scenario" => set_once(&mut scenario, key, map.next_value()?)?,
+                        _ => {
+                            if options.read_key(key, map)? {
+                                return Ok(true);
+                            }
+                            let Some(known) = PASSED_THROUGH.iter().find(|k| **k == key) else {
+                                return Ok(false);
+                            };
+                            if passed.contains(known) {
+                                return Err(duplicate_key(key));
                             }
                             map.next_value::<IgnoredAny>()?;
-                            passed.push(key);
-                        }
-                        other => {
-                            let accepted: Vec<&str> =
-                                REQUEST_KEYS.iter().chain(PASSED_THROUGH).copied().collect();
-                            return Err(unknown_key(other, &accepted));
+                            passed.push(known);
                         }
                     }
-                }
+                    Ok(true)
+                })?;
                 out.options = options.finish();
                 out.batch_results = results;
                 out.scenario = scenario.unwrap_or_default();

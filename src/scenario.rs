@@ -60,8 +60,8 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{coded, coded_at, duplicate_key, from_json, missing};
-use crate::input::{set_once, unknown_key, Key, NonEmpty, RawJson};
+use crate::input::{coded, coded_at, duplicate_key, from_json, missing, read_object};
+use crate::input::{set_once, Key, NonEmpty, OtherKeys, RawJson};
 use crate::outcome::BatchProcessingOutcome;
 use crate::path::JsonPath;
 use crate::step_results::{Looking, StepResults, UniqueNames};
@@ -476,35 +476,38 @@ impl<'de> Deserialize<'de> for ScenarioRequest {
                         "expected either dependency_results or dependency_names, found both",
                     )
                 };
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
+                // Key order matters: of dependency_results and dependency_names, the second
+                // one given is the error.
+                read_object(&mut map, OtherKeys::Reject(REQUEST_KEYS), |key, map| {
+                    match key {
                         "dependency_results" => {
                             if names.is_some() {
-                                return Err(both(&key));
+                                return Err(both(key));
                             }
-                            set_once(&mut results, &key, map.next_value()?)?
+                            set_once(&mut results, key, map.next_value()?)?
                         }
                         "dependency_names" => {
                             if results.is_some() {
-                                return Err(both(&key));
+                                return Err(both(key));
                             }
                             let DependencyNames(list) = map.next_value()?;
-                            set_once(&mut names, &key, list)?
+                            set_once(&mut names, key, list)?
                         }
                         "batchable_result" => {
-                            set_once(&mut batchable_result, &key, map.next_value()?)?
+                            set_once(&mut batchable_result, key, map.next_value()?)?
                         }
                         "batchable_step_name" => {
                             let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut batchable, &key, name)?
+                            set_once(&mut batchable, key, name)?
                         }
                         "worker_prefix" => {
                             let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut prefix, &key, name)?
+                            set_once(&mut prefix, key, name)?
                         }
-                        other => return Err(unknown_key(other, REQUEST_KEYS)),
+                        _ => return Ok(false),
                     }
-                }
+                    Ok(true)
+                })?;
                 let dependencies = match (results, names) {
                     (Some(_), _) if batchable_result.is_some() => {
                         return Err(coded_at(

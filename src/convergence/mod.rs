@@ -60,7 +60,7 @@ use serde::{Deserialize, Serialize};
 use crate::aggregation::{self, Aggregation, AggregationOptions, OptionsReader};
 use crate::cursor::Cursor;
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{coded, missing, set_once, unknown_key, Key, NonEmpty, U32};
+use crate::input::{coded, missing, read_object, set_once, NonEmpty, OtherKeys, U32};
 use crate::outcome::{BatchProcessingOutcome, CreateBatches};
 use crate::path::JsonPath;
 use crate::scenario::{detect_in, Detection, ScenarioKind};
@@ -502,38 +502,40 @@ impl<'de> Deserialize<'de> for ConvergenceRequest {
                 let mut max_percentage = None;
                 let mut check = None;
                 let mut options = OptionsReader::default();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
+                // Key order matters: what the request says before dependency_results decides
+                // what their read keeps.
+                read_object(&mut map, OtherKeys::Reject(REQUEST_KEYS), |key, map| {
+                    match key {
                         "dependency_results" => {
                             let plan = options.plan(false);
                             let seed = ResultsSeed {
                                 plan: &plan,
                                 listed: false,
                             };
-                            set_once(&mut results, &key, map.next_value_seed(seed)?)?
+                            set_once(&mut results, key, map.next_value_seed(seed)?)?
                         }
                         "batchable_step_name" => {
                             let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut batchable, &key, name)?
+                            set_once(&mut batchable, key, name)?
                         }
                         "worker_prefix" => {
                             let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut prefix, &key, name)?
+                            set_once(&mut prefix, key, name)?
                         }
-                        "failure_strategy" => set_once(&mut strategy, &key, map.next_value()?)?,
+                        "failure_strategy" => set_once(&mut strategy, key, map.next_value()?)?,
                         "max_failed_workers" => {
                             let U32(max) = map.next_value()?;
-                            set_once(&mut max_failed, &key, max)?
+                            set_once(&mut max_failed, key, max)?
                         }
                         "max_failure_percentage" => {
                             let Percentage(max) = map.next_value()?;
-                            set_once(&mut max_percentage, &key, max)?
+                            set_once(&mut max_percentage, key, max)?
                         }
-                        "check_coverage" => set_once(&mut check, &key, map.next_value()?)?,
-                        other if options.read_key(other, &mut map)? => {}
-                        other => return Err(unknown_key(other, REQUEST_KEYS)),
+                        "check_coverage" => set_once(&mut check, key, map.next_value()?)?,
+                        _ => return options.read_key(key, map),
                     }
-                }
+                    Ok(true)
+                })?;
                 Ok(ConvergenceRequest {
                     dependency_results: results.ok_or_else(|| missing("dependency_results"))?,
                     batchable_step_name: batchable.ok_or_else(|| missing("batchable_step_name"))?,

@@ -29,17 +29,12 @@ use serde_json::value::RawValue;
 
 use crate::error::{ErrorCode, Result};
 use crate::input::{coded, duplicate_key, from_json, push_minified};
-use crate::input::{Key, MAX_NESTING};
+use crate::input::{Key, MAX_NESTING, RAW_VALUE_TOKEN};
 
 use super::names::UniqueNames;
 use super::rule::{self, Looking, Route};
 use super::store::{self, Entries, ExtraKey, KeyRef, Level, Rare, Span, StepResult, StepResults};
 use super::store::{json_string, known, present, ERRORS, OUTCOME, STATUS, SUCCESS};
-
-/// The name serde_json gives the newtype through which it hands over a value's raw text (its
-/// `RawValue` protocol; the Ruby extension speaks it too). Asking for it directly lets the text
-/// be borrowed from the input when the input is text, where `Box<RawValue>` would copy it.
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// What to keep of the results, decided by what the request said before them (key order is
 /// the caller's).
@@ -588,7 +583,9 @@ fn read_entries<'de, A: SeqAccess<'de>>(
     Ok((first, kept, count))
 }
 
-/// Reads a value's exact text into the buffer, `enclosing` levels deep in its result.
+/// Reads a value's exact text into the buffer, `enclosing` levels deep in its result. Asking
+/// for the raw-value protocol directly ([`RAW_VALUE_TOKEN`]) lets the text be borrowed from the
+/// input when the input is text, where `Box<RawValue>` would copy it.
 struct RawSeed<'r, 'p> {
     reader: &'r mut Reader<'p>,
     enclosing: usize,
