@@ -51,7 +51,7 @@
 //!
 //! Every result is read with the one unwrapping rule of [`crate::step_results`], through its
 //! reader: a result kept as text (`dependency_results` here, `batchable_result`) is read from
-//! that text ([`StepResults::one`]), results read once (convergence's) where they are.
+//! that text (`StepResults::one`), results read once (convergence's) where they are.
 
 use std::fmt;
 
@@ -78,7 +78,8 @@ impl DependencyResults {
     }
 }
 
-/// Reads an object keeping key order; a key given twice is an error ([`UniqueNames`]).
+/// Reads an object keeping key order; a step named twice is an error (the one check of step
+/// names, `step_results::UniqueNames`).
 impl<'de> Deserialize<'de> for DependencyResults {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;

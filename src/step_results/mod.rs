@@ -20,14 +20,14 @@
 //!
 //! The parts, each in its own file:
 //!
-//! - [`rule`]: the unwrapping rule, once (which object a reader reads);
-//! - [`reader`]: the one-pass reader: results are read in the pass that parses the request
-//!   (or, for a result kept as text, from that text: [`StepResults::one`]), straight into the
+//! - `rule`: the unwrapping rule, once (which object a reader reads);
+//! - `reader`: the one-pass reader: results are read in the pass that parses the request
+//!   (or, for a result kept as text, from that text: `StepResults::one`), straight into the
 //!   fields the operations look at; no result is copied as a whole or parsed twice;
-//! - [`store`]: the compact form they are kept in;
-//! - [`query`]: what callers ask of a result (`read`, then its counters, `errors`, `success`,
+//! - `store`: the compact form they are kept in;
+//! - `query`: what callers ask of a result (`read`, then its counters, `errors`, `success`,
 //!   `status`, the outcome, a reducer's field), each answer typed or the error it is;
-//! - [`names`]: step names given twice, one check for every list of names.
+//! - `names`: step names given twice, one check for every list of names.
 //!
 //! A problem in a result is reported only when a reader reads that field, in the order it
 //! reads them, as if the result had been kept and read on its own.
