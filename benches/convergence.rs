@@ -8,6 +8,7 @@
 //!
 //! ```sh
 //! cargo bench --bench convergence
+//! CONVERGENCE_BENCH_CALLS=aggregate:3 valgrind --tool=callgrind target/release/deps/convergence-…
 //! ```
 
 mod common;
@@ -69,6 +70,17 @@ fn main() {
     ];
     for (op, input) in inputs {
         common::assert_ok(op, input);
+    }
+    // `CONVERGENCE_BENCH_CALLS=op:n` calls `op` n times and stops, for counting instructions
+    // under `valgrind --tool=callgrind`, which a loaded machine does not disturb (the count of
+    // n = 3 less that of n = 1 is two calls).
+    if let Ok(spec) = std::env::var("CONVERGENCE_BENCH_CALLS") {
+        let (name, n) = spec.split_once(':').expect("op:n");
+        let (op, input) = inputs.iter().find(|(op, _)| *op == name).expect("an op");
+        for _ in 0..n.parse::<usize>().expect("a count") {
+            black_box(tasker_batch::operations::call(op, black_box(input)).unwrap());
+        }
+        return;
     }
 
     let mut group = criterion.benchmark_group(GROUP);
