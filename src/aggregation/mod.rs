@@ -228,9 +228,14 @@ pub fn aggregate_results(
             continue;
         };
         batch_count += 1;
+        let plain = found.plain_counts();
         for (k, (total, name)) in totals.iter_mut().zip(COUNTERS).enumerate() {
-            let Some(n) = found.count(k)? else {
-                continue;
+            let n = match plain {
+                Some(counts) => counts[k],
+                None => match found.count(k)? {
+                    Some(n) => n,
+                    None => continue,
+                },
             };
             *total = total.checked_add(n).ok_or_else(|| {
                 Error::at(

@@ -272,6 +272,14 @@ impl<'a> Found<'a> {
         self.results.level(self.level).bits & all != 0
     }
 
+    /// The four counters, when each is present as a count (what a finished worker returns):
+    /// one look at the object instead of four.
+    pub(crate) fn plain_counts(&self) -> Option<[u64; 4]> {
+        let level = self.results.level(self.level);
+        let all = present(0) | present(1) | present(2) | present(3);
+        (level.bits & all == all && level.bits & (all << 8) == 0).then_some(level.counts)
+    }
+
     /// Counter `k` (0..4: `items_processed`, `items_succeeded`, `items_failed`,
     /// `items_skipped`): absent, or a strict `u64`; any other value is the error it is at the
     /// counter's path.
