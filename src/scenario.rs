@@ -198,8 +198,8 @@ pub(crate) fn detect_in(
     steps.detect(|i, warnings| told_by(results, i, at, warnings), warnings)
 }
 
-/// Detects the scenario among dependencies whose results are kept as text (`at`: where the
-/// names are); `batchable_result` is the batchable step's result, found at `result_at`.
+/// Detects the scenario among `steps` whose results are kept as text: `batchable_result(i)`
+/// gives the batchable step's result (at position `i`) and where it is in the input.
 fn detect_in_text<'r>(
     steps: &Steps<'_>,
     batchable_result: impl FnOnce(usize) -> (&'r RawJson, JsonPath),

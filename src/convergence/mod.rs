@@ -9,7 +9,9 @@
 //! items show in the totals and in `success_rate`. A dependency named with the worker prefix
 //! that matches no cursor config is aggregated (it is a worker by §7's rule), reported with an
 //! `unexpected_worker` warning, and listed among the failed batches, without a range, if it
-//! failed.
+//! failed. When the batchable step's result holds no complete outcome (detection warned, CONTRACT
+//! §8), no worker is expected: the workers found by the prefix are counted, a failed one is
+//! listed without a batch id or range, and coverage is not checked.
 //!
 //! **Failure strategies.**
 //! - `fail_fast`: `failed` when any worker failed;
