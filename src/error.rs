@@ -166,6 +166,12 @@ codes! {
         NullResult => "null_result",
         /// A dependency named like a worker that matches no cursor config of the outcome.
         UnexpectedWorker => "unexpected_worker",
+        /// The batchable step's result holds no `batch_processing_outcome`: detection went by
+        /// the workers' names.
+        MissingOutcome => "missing_outcome",
+        /// The batchable step's outcome is not complete or not valid: detection went by its
+        /// `type`, or the workers' names.
+        IncompleteOutcome => "incomplete_outcome",
     }
 }
 

@@ -1,15 +1,24 @@
-//! Scenario detection (CONTRACT §7) and the one rule for reading a step's result.
+//! Scenario detection (CONTRACT §7 and §8).
 //!
 //! A convergence step sees the results of the steps it depends on, by step name. Detection
 //! finds the batchable step's outcome and the workers' results in them:
 //!
-//! - the batchable step's result must be present (`missing_batchable_step`) and hold a
-//!   `batch_processing_outcome` (`missing_outcome`);
+//! - the batchable step's result must be present (`missing_batchable_step`, with upstream's
+//!   message `Missing batchable step dependency: <name>`);
 //! - a `no_batches` outcome is the `no_batches` scenario, even though the orchestrator created
 //!   the placeholder worker `{template}_000` (upstream Ruby counted it as one batch): no worker
 //!   results, `worker_count` 0;
 //! - otherwise every dependency whose name starts with `worker_prefix`, except the batchable
-//!   step itself, is a worker, in input order; having none is `no_worker_results`.
+//!   step itself, is a worker, in input order; a `create_batches` outcome with none is
+//!   `no_worker_results`.
+//!
+//! Detection needs only the outcome's `type`, and reads tolerantly (§8). When the batchable
+//! step's result holds no `batch_processing_outcome` (or is `null`), or one that is not a
+//! complete valid outcome (`{"type": "create_batches"}` alone), detection goes on with a
+//! warning: `missing_outcome` at the step's result, or `incomplete_outcome` at the value that
+//! makes the outcome incomplete or invalid. It then uses the outcome's `type` when it is
+//! `"no_batches"` or `"create_batches"`, and otherwise upstream's rule: workers found by prefix
+//! are `with_batches`, none is `no_batches`. The output's `outcome` is then `null`.
 //!
 //! Input:
 //! ```json
@@ -21,7 +30,7 @@
 //! Output: `{scenario, batchable_step_name, batchable_result, outcome, batch_results,
 //! worker_names, worker_count}`, where `batchable_result` and each of `batch_results` are the
 //! results exactly as given, `worker_names` the workers' names in input order and `outcome` the
-//! canonical outcome. The output can be passed to `aggregate` as it is.
+//! canonical outcome (or `null`, above). The output can be passed to `aggregate` as it is.
 //!
 //! A host that holds the results itself (the Ruby gem) need not send them all: it sends the
 //! dependencies' names, in order, and the batchable step's result only:
@@ -32,7 +41,7 @@
 //!  "worker_prefix": "process_batch_"}
 //! ```
 //! The rules are the same, with the names in place of the results' keys (a name given twice is
-//! an `invalid_value` at the second one; errors about the batchable result are at
+//! an `invalid_value` at the second one; errors and warnings about the batchable result are at
 //! `batchable_result...`, errors about the names at `dependency_names`). The output then has no
 //! `batch_results`: `{scenario, batchable_step_name, batchable_result, outcome, worker_names,
 //! worker_count}`.
@@ -40,24 +49,22 @@
 //! otherwise); `batchable_result` comes with `dependency_names` only, which requires it
 //! (`missing_field`).
 //!
-//! # Reading a step result
-//!
-//! Results reach convergence wrapped in several shapes; how every reader in this crate reads
-//! them is [`crate::step_results`].
+//! Every result is read with the one unwrapping rule of [`crate::step_results`], through its
+//! reader: a result kept as text (`dependency_results` here, `batchable_result`) is read from
+//! that text (`StepResults::one`), results read once (convergence's) where they are.
 
-use std::collections::HashSet;
 use std::fmt;
 
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Error, ErrorCode, Result, Warning};
-use crate::input::{coded, coded_at, describe, duplicate_key, from_json, missing};
-use crate::input::{set_once, unknown_key, Key, NonEmpty, RawJson};
+use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
+use crate::input::{coded, coded_at, duplicate_key, from_json, missing, read_object};
+use crate::input::{set_once, Key, NonEmpty, OtherKeys, RawJson};
 use crate::outcome::BatchProcessingOutcome;
 use crate::path::JsonPath;
-use crate::step_results::{read_result, Looking, ResultShape, StepResults, STEP_WRAPPERS};
+use crate::step_results::{Looking, StepResults, UniqueNames};
 use crate::validation;
 
 /// The results a step depends on, by step name, in input order, each kept as its exact text.
@@ -71,8 +78,8 @@ impl DependencyResults {
     }
 }
 
-/// Reads an object keeping key order; a key given twice is an error. The duplicate check is
-/// a hash set, so ten thousand workers cost ten thousand lookups, not fifty million.
+/// Reads an object keeping key order; a step named twice is an error (the one check of step
+/// names, `step_results::UniqueNames`).
 impl<'de> Deserialize<'de> for DependencyResults {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct V;
@@ -82,10 +89,11 @@ impl<'de> Deserialize<'de> for DependencyResults {
                 f.write_str("an object of step results {step_name: result}")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                let mut seen = HashSet::new();
+                let mut entries: Vec<(String, RawJson)> =
+                    Vec::with_capacity(map.size_hint().unwrap_or(0));
+                let mut names = UniqueNames::default();
                 while let Some(Key(key)) = map.next_key::<Key>()? {
-                    if !seen.insert(key.to_string()) {
+                    if !names.insert(&key, entries.len(), |i| entries[i].0.as_str()) {
                         return Err(duplicate_key(&key));
                     }
                     let value: RawJson = map.next_value()?;
@@ -136,7 +144,7 @@ impl<'de> Deserialize<'de> for ScenarioKind {
         match text.as_str() {
             "no_batches" => Ok(ScenarioKind::NoBatches),
             "with_batches" => Ok(ScenarioKind::WithBatches),
-            _ => Err(crate::input::coded(
+            _ => Err(coded(
                 ErrorCode::InvalidValue,
                 format_args!(r#"expected "no_batches" or "with_batches", found {text:?}"#),
             )),
@@ -147,6 +155,15 @@ impl<'de> Deserialize<'de> for ScenarioKind {
 // ------------------------------------------------------------------------------------------
 // Detection.
 
+/// The batchable step's outcome, where it was found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FoundOutcome {
+    /// The canonical outcome.
+    pub outcome: BatchProcessingOutcome,
+    /// Where it sits in the input (`dependency_results.analyze.batch_processing_outcome`).
+    pub path: JsonPath,
+}
+
 /// What detection found, as positions among the dependencies it was given.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detection {
@@ -154,32 +171,11 @@ pub struct Detection {
     pub scenario: ScenarioKind,
     /// Position of the batchable step's result.
     pub batchable: usize,
-    /// The batchable step's outcome.
-    pub outcome: BatchProcessingOutcome,
-    /// Where the outcome sits in the input (`dependency_results.analyze.batch_processing_outcome`).
-    pub outcome_path: JsonPath,
+    /// The batchable step's outcome; `None` when its result holds no complete valid outcome
+    /// (detection then went by the outcome's type or the workers' names, with a warning).
+    pub outcome: Option<FoundOutcome>,
     /// Positions of the workers' results, in input order; empty for `no_batches`.
     pub workers: Vec<usize>,
-}
-
-/// Detects the scenario in `results`, found at `at` in the input.
-pub fn detect(
-    results: &DependencyResults,
-    batchable_step_name: &str,
-    worker_prefix: &str,
-    at: &JsonPath,
-    warnings: &mut Vec<Warning>,
-) -> Result<Detection> {
-    let names: Vec<&str> = results.0.iter().map(|(k, _)| k.as_str()).collect();
-    let steps = Steps {
-        names: &names,
-        at,
-        batchable_step_name,
-        worker_prefix,
-    };
-    steps.detect(warnings, |i| {
-        outcome_in_raw(&results.0[i].1, at.key(batchable_step_name))
-    })
 }
 
 /// Detects the scenario in results read once ([`StepResults`]), found at `at` in the input.
@@ -199,20 +195,104 @@ pub(crate) fn detect_in(
         batchable_step_name,
         worker_prefix,
     };
-    steps.detect(warnings, |i| {
-        let found = results.read(i, at, &Looking::Step)?;
-        let Some((text, path)) = found.as_ref().and_then(|f| {
-            f.outcome()
-                .map(|text| (text, f.path(at).key("batch_processing_outcome")))
-        }) else {
-            return Err(missing_outcome(
-                &at.key(batchable_step_name),
-                results.is_null(i),
-            ));
+    steps.detect(|i, warnings| told_by(results, i, at, warnings), warnings)
+}
+
+/// Detects the scenario among `steps` whose results are kept as text: `batchable_result(i)`
+/// gives the batchable step's result (at position `i`) and where it is in the input.
+fn detect_in_text<'r>(
+    steps: &Steps<'_>,
+    batchable_result: impl FnOnce(usize) -> (&'r RawJson, JsonPath),
+    warnings: &mut Vec<Warning>,
+) -> Result<Detection> {
+    steps.detect(
+        |i, warnings| {
+            let (raw, result_at) = batchable_result(i);
+            let one = StepResults::one(&raw.0).map_err(|e| e.under(&result_at))?;
+            told_by(&one, 0, &result_at, warnings)
+        },
+        warnings,
+    )
+}
+
+/// What the batchable step's result tells detection.
+enum Told {
+    /// A complete, valid outcome.
+    Outcome(FoundOutcome),
+    /// Only the outcome's type could be read.
+    Type(ScenarioKind),
+    /// Nothing: the workers' names decide (upstream's rule).
+    Nothing,
+}
+
+/// Reads what result `i` of `results` (at `at`), the batchable step's, tells detection;
+/// warns when it is not a complete valid outcome.
+fn told_by(
+    results: &StepResults,
+    i: usize,
+    at: &JsonPath,
+    warnings: &mut Vec<Warning>,
+) -> Result<Told> {
+    let found = results.read(i, at, Looking::Step)?;
+    let Some((text, path)) = found.as_ref().and_then(|f| {
+        f.outcome()
+            .map(|text| (text, f.path().key("batch_processing_outcome")))
+    }) else {
+        let found = if found.is_none() {
+            "null"
+        } else {
+            "no such key"
         };
-        let outcome = from_json(text).map_err(|e| e.under(&path))?;
-        Ok((outcome, path))
-    })
+        warnings.push(Warning::at(
+            WarningCode::MissingOutcome,
+            &results.path(i, at),
+            format!(
+                "expected the batchable step's result to hold `batch_processing_outcome`, found {found}; the scenario is decided by the worker names (upstream's rule)"
+            ),
+        ));
+        return Ok(Told::Nothing);
+    };
+    match from_json::<BatchProcessingOutcome>(text) {
+        Ok(outcome) => Ok(Told::Outcome(FoundOutcome { outcome, path })),
+        Err(e) => {
+            let e = e.under(&path);
+            let kind = outcome_type(text);
+            let decided = match kind {
+                Some(ScenarioKind::NoBatches) => {
+                    r#"the scenario is decided by its type "no_batches""#.to_owned()
+                }
+                Some(ScenarioKind::WithBatches) => {
+                    r#"the scenario is decided by its type "create_batches""#.to_owned()
+                }
+                None => "the scenario is decided by the worker names (upstream's rule)".to_owned(),
+            };
+            warnings.push(Warning {
+                code: WarningCode::IncompleteOutcome,
+                message: format!(
+                    "expected a complete batch_processing_outcome: {}; {decided}",
+                    e.message
+                ),
+                path: e.path,
+            });
+            Ok(kind.map_or(Told::Nothing, Told::Type))
+        }
+    }
+}
+
+/// The scenario an outcome's `type` names, read from an outcome that is not complete:
+/// `"no_batches"` or `"create_batches"`; `None` for anything else.
+fn outcome_type(text: &str) -> Option<ScenarioKind> {
+    #[derive(Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "type")]
+        kind: Option<String>,
+    }
+    let TypeOnly { kind } = serde_json::from_str(text).ok()?;
+    match kind.as_deref() {
+        Some("no_batches") => Some(ScenarioKind::NoBatches),
+        Some("create_batches") => Some(ScenarioKind::WithBatches),
+        _ => None,
+    }
 }
 
 /// The dependencies' names, in input order, and what detection looks for among them.
@@ -225,12 +305,12 @@ struct Steps<'a> {
 }
 
 impl Steps<'_> {
-    /// Detects the scenario; `read_outcome` reads the outcome of the batchable step, given its
-    /// position, with the path it was found at.
+    /// Detects the scenario; `told` reads what the batchable step's result (given its
+    /// position) tells.
     fn detect(
         &self,
+        told: impl FnOnce(usize, &mut Vec<Warning>) -> Result<Told>,
         warnings: &mut Vec<Warning>,
-        read_outcome: impl FnOnce(usize) -> Result<(BatchProcessingOutcome, JsonPath)>,
     ) -> Result<Detection> {
         let Steps {
             names,
@@ -242,37 +322,47 @@ impl Steps<'_> {
             return Err(Error::at(
                 ErrorCode::MissingBatchableStep,
                 at,
-                format!(
-                    "expected the result of the batchable step {batchable_step_name:?}, found {}",
-                    list_names(names.iter().copied())
-                ),
+                format!("Missing batchable step dependency: {batchable_step_name}"),
             ));
         };
-        let (outcome, outcome_path) = read_outcome(batchable)?;
-
-        if let BatchProcessingOutcome::NoBatches(_) = &outcome {
-            // Only the `ignored_field` warnings: the outcome was validated when it was expanded.
-            let mut found = Vec::new();
-            validation::check_outcome(&outcome, &mut found)?;
-            warnings.extend(found.into_iter().map(|mut w| {
-                w.path = outcome_path.join_str(&w.path);
-                w
-            }));
-            return Ok(Detection {
-                scenario: ScenarioKind::NoBatches,
-                batchable,
-                outcome,
-                outcome_path,
-                workers: Vec::new(),
-            });
-        }
-
-        let workers: Vec<usize> = names
-            .iter()
-            .enumerate()
-            .filter(|(i, name)| *i != batchable && name.starts_with(worker_prefix))
-            .map(|(i, _)| i)
-            .collect();
+        let told = told(batchable, warnings)?;
+        let no_batches = |outcome| Detection {
+            scenario: ScenarioKind::NoBatches,
+            batchable,
+            outcome,
+            workers: Vec::new(),
+        };
+        let required = match told {
+            Told::Outcome(found) => match &found.outcome {
+                BatchProcessingOutcome::NoBatches(_) => {
+                    // Only the `ignored_field` warnings: the outcome was validated when it was
+                    // expanded.
+                    let mut seen = Vec::new();
+                    validation::check_outcome(&found.outcome, &mut seen)?;
+                    warnings.extend(seen.into_iter().map(|mut w| {
+                        w.path = found.path.join_str(&w.path);
+                        w
+                    }));
+                    return Ok(no_batches(Some(found)));
+                }
+                BatchProcessingOutcome::CreateBatches(_) => Some(found),
+            },
+            Told::Type(ScenarioKind::NoBatches) => return Ok(no_batches(None)),
+            Told::Type(ScenarioKind::WithBatches) => None,
+            Told::Nothing => {
+                let workers = self.workers(batchable);
+                if workers.is_empty() {
+                    return Ok(no_batches(None));
+                }
+                return Ok(Detection {
+                    scenario: ScenarioKind::WithBatches,
+                    batchable,
+                    outcome: None,
+                    workers,
+                });
+            }
+        };
+        let workers = self.workers(batchable);
         if workers.is_empty() {
             return Err(Error::at(
                 ErrorCode::NoWorkerResults,
@@ -286,36 +376,20 @@ impl Steps<'_> {
         Ok(Detection {
             scenario: ScenarioKind::WithBatches,
             batchable,
-            outcome,
-            outcome_path,
+            outcome: required,
             workers,
         })
     }
-}
 
-/// The outcome in a batchable step's result kept as text, the result being at `step_at`.
-fn outcome_in_raw(raw: &RawJson, step_at: JsonPath) -> Result<(BatchProcessingOutcome, JsonPath)> {
-    let shape = ResultShape::new(["batch_processing_outcome"], STEP_WRAPPERS);
-    let fields = read_result(&raw.0, step_at.clone(), &shape)?;
-    let Some((outcome_raw, outcome_path)) = fields.as_ref().and_then(|f| {
-        f.get("batch_processing_outcome")
-            .map(|raw| (raw, f.path.key("batch_processing_outcome")))
-    }) else {
-        return Err(missing_outcome(&step_at, raw.is_null()));
-    };
-    let outcome = from_json(outcome_raw.get()).map_err(|e| e.under(&outcome_path))?;
-    Ok((outcome, outcome_path))
-}
-
-fn missing_outcome(step_at: &JsonPath, null: bool) -> Error {
-    let found = if null { "null" } else { "no such key" };
-    Error::at(
-        ErrorCode::MissingOutcome,
-        step_at,
-        format!(
-            "expected the batchable step's result to hold `batch_processing_outcome`, found {found}"
-        ),
-    )
+    /// Every dependency named with the prefix, except the batchable step, in input order.
+    fn workers(&self, batchable: usize) -> Vec<usize> {
+        self.names
+            .iter()
+            .enumerate()
+            .filter(|(i, name)| *i != batchable && name.starts_with(self.worker_prefix))
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
 /// `results for a, b, c` (at most 20 names), or `no results`.
@@ -403,35 +477,38 @@ impl<'de> Deserialize<'de> for ScenarioRequest {
                         "expected either dependency_results or dependency_names, found both",
                     )
                 };
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
+                // Key order matters: of dependency_results and dependency_names, the second
+                // one given is the error.
+                read_object(&mut map, OtherKeys::Reject(REQUEST_KEYS), |key, map| {
+                    match key {
                         "dependency_results" => {
                             if names.is_some() {
-                                return Err(both(&key));
+                                return Err(both(key));
                             }
-                            set_once(&mut results, &key, map.next_value()?)?
+                            set_once(&mut results, key, map.next_value()?)?
                         }
                         "dependency_names" => {
                             if results.is_some() {
-                                return Err(both(&key));
+                                return Err(both(key));
                             }
                             let DependencyNames(list) = map.next_value()?;
-                            set_once(&mut names, &key, list)?
+                            set_once(&mut names, key, list)?
                         }
                         "batchable_result" => {
-                            set_once(&mut batchable_result, &key, map.next_value()?)?
+                            set_once(&mut batchable_result, key, map.next_value()?)?
                         }
                         "batchable_step_name" => {
                             let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut batchable, &key, name)?
+                            set_once(&mut batchable, key, name)?
                         }
                         "worker_prefix" => {
                             let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut prefix, &key, name)?
+                            set_once(&mut prefix, key, name)?
                         }
-                        other => return Err(unknown_key(other, REQUEST_KEYS)),
+                        _ => return Ok(false),
                     }
-                }
+                    Ok(true)
+                })?;
                 let dependencies = match (results, names) {
                     (Some(_), _) if batchable_result.is_some() => {
                         return Err(coded_at(
@@ -464,7 +541,7 @@ impl<'de> Deserialize<'de> for ScenarioRequest {
     }
 }
 
-/// `dependency_names`: step names, each once.
+/// `dependency_names`: step names, each once ([`UniqueNames`]).
 struct DependencyNames(Vec<String>);
 
 impl<'de> Deserialize<'de> for DependencyNames {
@@ -477,22 +554,30 @@ impl<'de> Deserialize<'de> for DependencyNames {
             }
             fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
                 let mut names = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-                let mut seen = HashSet::new();
-                while let Some(name) = seq.next_element_seed(Name { seen: &mut seen })? {
-                    names.push(name);
+                let mut seen = UniqueNames::default();
+                loop {
+                    let seed = Name {
+                        names: &names,
+                        seen: &mut seen,
+                    };
+                    match seq.next_element_seed(seed)? {
+                        Some(name) => names.push(name),
+                        None => return Ok(DependencyNames(names)),
+                    }
                 }
-                Ok(DependencyNames(names))
             }
         }
         /// One name; a repeat is an error at its position.
         struct Name<'s> {
-            seen: &'s mut HashSet<String>,
+            names: &'s [String],
+            seen: &'s mut UniqueNames,
         }
         impl<'de> DeserializeSeed<'de> for Name<'_> {
             type Value = String;
             fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<String, D::Error> {
                 let name = String::deserialize(d)?;
-                if !self.seen.insert(name.clone()) {
+                let names = self.names;
+                if !self.seen.insert(&name, names.len(), |i| names[i].as_str()) {
                     return Err(coded(
                         ErrorCode::InvalidValue,
                         format_args!("expected each step name once, found {name:?} twice"),
@@ -552,7 +637,10 @@ impl Serialize for ScenarioReport {
         map.serialize_entry("scenario", &self.detection.scenario)?;
         map.serialize_entry("batchable_step_name", &self.request.batchable_step_name)?;
         map.serialize_entry("batchable_result", self.batchable_result())?;
-        map.serialize_entry("outcome", &self.detection.outcome)?;
+        map.serialize_entry(
+            "outcome",
+            &self.detection.outcome.as_ref().map(|found| &found.outcome),
+        )?;
         if self.batch_results().is_some() {
             map.serialize_entry("batch_results", &BatchResultsOut(self))?;
         }
@@ -589,13 +677,21 @@ pub fn detect_scenario(
 ) -> Result<ScenarioReport> {
     let root = JsonPath::root();
     let detection = match &request.dependencies {
-        Dependencies::Results(results) => detect(
-            results,
-            &request.batchable_step_name,
-            &request.worker_prefix,
-            &root.key("dependency_results"),
-            warnings,
-        )?,
+        Dependencies::Results(results) => {
+            let at = root.key("dependency_results");
+            let names: Vec<&str> = results.0.iter().map(|(k, _)| k.as_str()).collect();
+            let steps = Steps {
+                names: &names,
+                at: &at,
+                batchable_step_name: &request.batchable_step_name,
+                worker_prefix: &request.worker_prefix,
+            };
+            detect_in_text(
+                &steps,
+                |i| (&results.0[i].1, at.key(&results.0[i].0)),
+                warnings,
+            )?
+        }
         Dependencies::Names {
             names,
             batchable_result,
@@ -607,21 +703,14 @@ pub fn detect_scenario(
                 batchable_step_name: &request.batchable_step_name,
                 worker_prefix: &request.worker_prefix,
             };
-            steps.detect(warnings, |_| {
-                outcome_in_raw(batchable_result, root.key("batchable_result"))
-            })?
+            detect_in_text(
+                &steps,
+                |_| (batchable_result, root.key("batchable_result")),
+                warnings,
+            )?
         }
     };
     Ok(ScenarioReport { request, detection })
-}
-
-/// Builds the error for a value of the wrong JSON type inside a result, given its text.
-pub(crate) fn type_mismatch(at: &JsonPath, expected: &str, raw: &str) -> Error {
-    Error::at(
-        ErrorCode::TypeMismatch,
-        at,
-        format!("expected {expected}, found {}", describe(raw)),
-    )
 }
 
 #[cfg(test)]
@@ -673,31 +762,107 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_batchable_step_lists_the_steps_found() {
-        let err = detect_json(&request(r#"{"process_batch_001":{},"other":{}}"#)).unwrap_err();
-        assert_eq!(
-            (err.code, err.path.as_str()),
-            (ErrorCode::MissingBatchableStep, "dependency_results")
-        );
-        assert!(
-            err.message.contains(r#""process_batch_001", "other""#),
-            "{}",
-            err.message
-        );
+    fn a_missing_batchable_step_is_upstreams_error() {
+        for results in [r#"{"process_batch_001":{},"other":{}}"#, "{}"] {
+            let err = detect_json(&request(results)).unwrap_err();
+            assert_eq!(
+                (err.code, err.path.as_str(), err.message.as_str()),
+                (
+                    ErrorCode::MissingBatchableStep,
+                    "dependency_results",
+                    "Missing batchable step dependency: analyze"
+                )
+            );
+        }
+    }
+
+    /// The scenario, worker names, outcome and warnings (code and path) detected in `results`.
+    fn tolerant(results: &str) -> (String, Vec<String>, String, Vec<(WarningCode, String)>) {
+        let (out, warnings) = detect_json(&request(results)).unwrap();
+        let out: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let names = out["worker_names"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n.as_str().unwrap().to_owned())
+            .collect();
+        (
+            out["scenario"].as_str().unwrap().to_owned(),
+            names,
+            out["outcome"].to_string(),
+            warnings.into_iter().map(|w| (w.code, w.path)).collect(),
+        )
     }
 
     #[test]
-    fn the_outcome_must_be_present() {
+    fn without_an_outcome_the_workers_found_by_prefix_decide_with_a_warning() {
         for result in [r#"{"x":1}"#, "null", r#"{"batch_processing_outcome":null}"#] {
-            let err = detect_json(&request(&format!(r#"{{"analyze":{result}}}"#))).unwrap_err();
+            let warned = vec![(
+                WarningCode::MissingOutcome,
+                "dependency_results.analyze".to_owned(),
+            )];
             assert_eq!(
-                (err.code, err.path.as_str()),
-                (ErrorCode::MissingOutcome, "dependency_results.analyze"),
+                tolerant(&format!(
+                    r#"{{"analyze":{result},"process_batch_001":{{}}}}"#
+                )),
+                (
+                    "with_batches".to_owned(),
+                    vec!["process_batch_001".to_owned()],
+                    "null".to_owned(),
+                    warned.clone()
+                ),
+                "{result}"
+            );
+            assert_eq!(
+                tolerant(&format!(r#"{{"analyze":{result},"summary":{{}}}}"#)),
+                ("no_batches".to_owned(), vec![], "null".to_owned(), warned),
                 "{result}"
             );
         }
+        // A result that is not an object is still not a step result.
         let err = detect_json(&request(r#"{"analyze":[1]}"#)).unwrap_err();
         assert_eq!(err.code, ErrorCode::TypeMismatch);
+    }
+
+    #[test]
+    fn an_incomplete_outcome_is_read_for_its_type_with_a_warning() {
+        let at = "dependency_results.analyze.batch_processing_outcome";
+        for (outcome, scenario, path) in [
+            (
+                r#"{"type":"create_batches"}"#,
+                "with_batches",
+                ".worker_template_name",
+            ),
+            (
+                r#"{"type":"create_batches","worker_template_name":"w","worker_count":-1}"#,
+                "with_batches",
+                ".worker_count",
+            ),
+            (r#"{"type":"later"}"#, "with_batches", ".type"),
+            (r#""create_batches""#, "with_batches", ""),
+        ] {
+            let (found, names, kept, warnings) = tolerant(&format!(
+                r#"{{"analyze":{{"batch_processing_outcome":{outcome}}},"process_batch_001":{{}}}}"#
+            ));
+            assert_eq!(found, scenario, "{outcome}");
+            assert_eq!(names.is_empty(), scenario == "no_batches", "{outcome}");
+            assert_eq!(kept, "null");
+            assert_eq!(
+                warnings,
+                [(WarningCode::IncompleteOutcome, format!("{at}{path}"))],
+                "{outcome}"
+            );
+        }
+        // The type says create_batches: workers are required, as with a complete outcome.
+        let err = detect_json(&request(
+            r#"{"analyze":{"batch_processing_outcome":{"type":"create_batches"}},"summary":{}}"#,
+        ))
+        .unwrap_err();
+        assert_eq!(err.code, ErrorCode::NoWorkerResults);
+        // Without a type, upstream's rule: no workers is no_batches.
+        let (found, _, _, _) =
+            tolerant(r#"{"analyze":{"batch_processing_outcome":{"worker_count":2}}}"#);
+        assert_eq!(found, "no_batches");
     }
 
     #[test]
@@ -714,20 +879,20 @@ mod tests {
     }
 
     #[test]
-    fn a_wrapped_batchable_result_is_unwrapped_and_errors_say_where() {
+    fn a_wrapped_batchable_result_is_unwrapped_and_warnings_say_where() {
         let (out, _) = detect_json(&request(&format!(
             r#"{{"analyze":{{"result":{{"batch_processing_outcome":{OUTCOME}}}}},"process_batch_001":{{}}}}"#
         )))
         .unwrap();
         assert!(out.starts_with(r#"{"scenario":"with_batches""#), "{out}");
-        let err = detect_json(&request(
-            r#"{"analyze":{"result":{"batch_processing_outcome":{"type":"create_batches","worker_template_name":"w","worker_count":-1}}}}"#,
+        let (_, warnings) = detect_json(&request(
+            r#"{"analyze":{"result":{"batch_processing_outcome":{"type":"create_batches","worker_template_name":"w","worker_count":-1}}},"process_batch_001":{}}"#,
         ))
-        .unwrap_err();
+        .unwrap();
         assert_eq!(
-            (err.code, err.path.as_str()),
+            (warnings[0].code, warnings[0].path.as_str()),
             (
-                ErrorCode::OutOfRange,
+                WarningCode::IncompleteOutcome,
                 "dependency_results.analyze.result.batch_processing_outcome.worker_count"
             )
         );
@@ -828,12 +993,6 @@ mod tests {
                 ),
                 (
                     r#"["analyze"]"#,
-                    "null",
-                    ErrorCode::MissingOutcome,
-                    "batchable_result",
-                ),
-                (
-                    r#"["analyze"]"#,
                     "[1]",
                     ErrorCode::TypeMismatch,
                     "batchable_result",
@@ -841,8 +1000,8 @@ mod tests {
                 (
                     r#"["analyze"]"#,
                     r#"{"result":{"batch_processing_outcome":{"type":"create_batches","worker_template_name":"w","worker_count":-1}}}"#,
-                    ErrorCode::OutOfRange,
-                    "batchable_result.result.batch_processing_outcome.worker_count",
+                    ErrorCode::NoWorkerResults,
+                    "dependency_names",
                 ),
                 (
                     r#"["analyze","w","w"]"#,

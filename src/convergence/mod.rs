@@ -3,13 +3,15 @@
 //!
 //! **Which workers failed.** The expected workers are the outcome's cursor configs, named
 //! `{worker_template_name}_{batch_id}`. A worker failed when its result is absent ("no
-//! result") or `null`, or when, read with the unwrapping rule of [`crate::scenario`], it says
+//! result") or `null`, or when, read with the unwrapping rule of [`crate::step_results`], it says
 //! `"success": false` or `"status": "failed"` / `"error"`. Items that failed inside a worker
 //! (`items_failed > 0`) do not fail the worker: the worker ran its range to the end, and those
 //! items show in the totals and in `success_rate`. A dependency named with the worker prefix
 //! that matches no cursor config is aggregated (it is a worker by §7's rule), reported with an
 //! `unexpected_worker` warning, and listed among the failed batches, without a range, if it
-//! failed.
+//! failed. When the batchable step's result holds no complete outcome (detection warned, CONTRACT
+//! §8), no worker is expected: the workers found by the prefix are counted, a failed one is
+//! listed without a batch id or range, and coverage is not checked.
 //!
 //! **Failure strategies.**
 //! - `fail_fast`: `failed` when any worker failed;
@@ -45,10 +47,12 @@
 //! batch_id, start_cursor, end_cursor, reason}], coverage}`.
 //!
 //! The dependency results are read once, while the request is parsed, into what detection,
-//! the aggregation and the failure check look at (see [`crate::scenario`]); `reducers` and
+//! the aggregation and the failure check look at (see [`crate::step_results`]); `reducers` and
 //! `max_errors` before `dependency_results` let that read skip what they do not need.
 
-use std::collections::HashMap;
+mod coverage;
+mod failures;
+
 use std::fmt;
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
@@ -56,15 +60,13 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::aggregation::{self, Aggregation, AggregationOptions, OptionsReader};
-use crate::cursor::{Cursor, CursorKind, OrderedKey};
-use crate::cursor_config::CursorConfig;
+use crate::cursor::Cursor;
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
-use crate::input::{coded, missing, set_once, unknown_key, Key, NonEmpty, U32};
+use crate::input::{coded, missing, read_object, set_once, NonEmpty, OtherKeys, U32};
 use crate::outcome::{BatchProcessingOutcome, CreateBatches};
 use crate::path::JsonPath;
-use crate::scenario::{detect_in, type_mismatch, ScenarioKind};
-use crate::step_results::{Counted, Looking, ResultsSeed, StepResults};
-use crate::validation::{self, RangeInfo};
+use crate::scenario::{detect_in, Detection, ScenarioKind};
+use crate::step_results::{ResultsSeed, StepResults};
 use crate::worker_inputs::{FailureStrategy, FailureStrategyInput};
 
 /// The input of `converge`.
@@ -78,15 +80,21 @@ pub struct ConvergenceRequest {
     pub worker_prefix: String,
     /// Default `continue_on_failure`.
     pub failure_strategy: Option<FailureStrategyInput>,
-    /// `continue_on_failure` fails when more workers than this failed.
-    pub max_failed_workers: Option<u32>,
-    /// `continue_on_failure` fails when a larger percentage (0..=100) of the expected workers
-    /// failed.
-    pub max_failure_percentage: Option<f64>,
+    /// When `continue_on_failure` fails.
+    pub tolerances: Tolerances,
     /// `max_errors` and `reducers` of the aggregation.
     pub aggregation: AggregationOptions,
     /// Whether to check the coverage of the key space (default true).
     pub check_coverage: bool,
+}
+
+/// When `continue_on_failure` fails; without either, failures are reported and tolerated.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tolerances {
+    /// Fails when more workers than this failed.
+    pub max_failed_workers: Option<u32>,
+    /// Fails when a larger percentage (0..=100) of the workers failed.
+    pub max_failure_percentage: Option<f64>,
 }
 
 /// What convergence concluded.
@@ -257,11 +265,14 @@ impl Serialize for Convergence {
         map.end()
     }
 }
-
 /// `converge`: input a [`ConvergenceRequest`]; output the [`Convergence`].
+///
+/// One way through, each stage taking what the one before gave: the dependency results were
+/// read once with the request; detect the scenario ([`crate::scenario`]); know the workers
+/// expected; aggregate their results ([`crate::aggregation`]); assess which failed; decide
+/// under the strategy; check the coverage of the key space.
 pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Result<Convergence> {
-    let root = JsonPath::root();
-    let results_at = root.key("dependency_results");
+    let results_at = JsonPath::root().key("dependency_results");
     let results = &request.dependency_results;
     let detection = detect_in(
         results,
@@ -270,63 +281,10 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
         &results_at,
         warnings,
     )?;
-    let strategy = match &request.failure_strategy {
-        Some(given) => {
-            given.warn(&root.key("failure_strategy"), warnings);
-            given.strategy
-        }
-        None => FailureStrategy::default(),
+    let strategy = request.strategy(warnings);
+    let Some(expected) = Expected::of(&detection)? else {
+        return Ok(Convergence::no_batches(strategy, &request));
     };
-    if strategy != FailureStrategy::ContinueOnFailure {
-        for (key, given) in [
-            ("max_failed_workers", request.max_failed_workers.is_some()),
-            (
-                "max_failure_percentage",
-                request.max_failure_percentage.is_some(),
-            ),
-        ] {
-            if given {
-                warnings.push(Warning::at(
-                    WarningCode::IgnoredField,
-                    &root.key(key),
-                    format!("{key} applies to continue_on_failure only; ignored with {strategy}"),
-                ));
-            }
-        }
-    }
-
-    let create = match &detection.outcome {
-        BatchProcessingOutcome::CreateBatches(create) => create,
-        BatchProcessingOutcome::NoBatches(_) => {
-            let coverage = if request.check_coverage {
-                Coverage::Checked {
-                    complete: true,
-                    gaps: Vec::new(),
-                    overlaps: Vec::new(),
-                }
-            } else {
-                not_requested(Vec::new())
-            };
-            return Ok(Convergence {
-                status: ConvergenceStatus::Succeeded,
-                scenario: ScenarioKind::NoBatches,
-                failure_strategy: strategy,
-                reason: None,
-                aggregation: aggregation::no_batches(&request.aggregation),
-                failed_batches: Vec::new(),
-                coverage,
-            });
-        }
-    };
-
-    if create.cursor_configs.is_empty() {
-        return Err(Error::at(
-            ErrorCode::NoCursorConfigs,
-            &detection.outcome_path.key("cursor_configs"),
-            "expected at least one cursor config, found none (no expected workers to converge; use {\"type\":\"no_batches\"} for zero batches)",
-        ));
-    }
-
     let aggregation = aggregation::aggregate_results(
         results,
         detection.workers.iter().copied(),
@@ -334,370 +292,125 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
         &request.aggregation,
         warnings,
     )?;
-
-    // The expected workers are named `{template}_{batch_id}`, written into one buffer.
-    let expected_name = |config: &CursorConfig, name: &mut String| {
-        name.clear();
-        name.push_str(&create.worker_template_name);
-        name.push('_');
-        name.push_str(&config.batch_id);
-    };
-    let mut name = String::new();
-    for config in &create.cursor_configs {
-        expected_name(config, &mut name);
-        if !name.starts_with(&request.worker_prefix) {
-            return Err(Error::at(
-                ErrorCode::InvalidValue,
-                &root.key("worker_prefix"),
-                format!(
-                    "expected a prefix of every worker name of the outcome, found {:?}, which does not start {name:?}",
-                    request.worker_prefix
-                ),
-            ));
-        }
-    }
-
-    // Results usually come in the order of the configs: each is matched to the next worker,
-    // and a name index is built only when one is not.
-    let workers = &detection.workers;
-    let mut matched = vec![false; workers.len()];
-    let mut by_name: Option<HashMap<&str, usize>> = None;
-    let mut next = 0;
-    let mut finished = Vec::with_capacity(create.cursor_configs.len());
-    let mut failed_batches = Vec::new();
-    for config in &create.cursor_configs {
-        expected_name(config, &mut name);
-        let position = if workers
-            .get(next)
-            .is_some_and(|&i| results.name(i) == Some(name.as_str()))
-        {
-            Some(next)
-        } else {
-            let by_name = by_name.get_or_insert_with(|| {
-                workers
-                    .iter()
-                    .enumerate()
-                    .map(|(p, &i)| (results.name(i).unwrap_or_default(), p))
-                    .collect()
-            });
-            by_name.get(name.as_str()).copied()
-        };
-        let failure = match position {
-            None => Some("no result".to_owned()),
-            Some(p) => {
-                matched[p] = true;
-                next = p + 1;
-                worker_failure(results, workers[p], &results_at)?
-            }
-        };
-        finished.push(failure.is_none());
-        if let Some(reason) = failure {
-            failed_batches.push(FailedBatch {
-                name: name.clone(),
-                batch_id: Some(config.batch_id.clone()),
-                start_cursor: Some(config.start_cursor.clone()),
-                end_cursor: Some(config.end_cursor.clone()),
-                reason,
-            });
-        }
-    }
-    let expected = create.cursor_configs.len();
-    let mut unexpected = 0;
-    for (&i, _) in workers
-        .iter()
-        .zip(&matched)
-        .filter(|(_, matched)| !**matched)
-    {
-        unexpected += 1;
-        let name = results.name(i).unwrap_or_default();
-        warnings.push(Warning::at(
-            WarningCode::UnexpectedWorker,
-            &results.path(i, &results_at),
-            format!(
-                "{name:?} starts with the worker prefix but matches no cursor config of the outcome; aggregated, with no range"
-            ),
-        ));
-        if let Some(reason) = worker_failure(results, i, &results_at)? {
-            failed_batches.push(FailedBatch {
-                name: name.to_owned(),
-                batch_id: None,
-                start_cursor: None,
-                end_cursor: None,
-                reason,
-            });
-        }
-    }
-
-    let (status, reason) = decide(&request, strategy, &failed_batches, expected + unexpected);
-    let coverage = if request.check_coverage {
-        check_coverage(create, &finished, &failed_batches, &detection.outcome_path)?
-    } else {
-        not_requested(missing_batch_ids(create, &finished))
-    };
+    let assessment = failures::assess(
+        results,
+        &results_at,
+        &detection.workers,
+        &expected,
+        &request.worker_prefix,
+        warnings,
+    )?;
+    let decision = failures::decide(&request.tolerances, strategy, &assessment);
+    let coverage = coverage::cover(&expected, &assessment, request.check_coverage)?;
     Ok(Convergence {
-        status,
+        status: decision.status,
         scenario: ScenarioKind::WithBatches,
         failure_strategy: strategy,
-        reason,
+        reason: decision.reason,
         aggregation,
-        failed_batches,
+        failed_batches: assessment.failed,
         coverage,
     })
 }
 
-/// Why the result at position `i` of `results` (which are at `at`) counts as failed, if it
-/// does.
-fn worker_failure(results: &StepResults, i: usize, at: &JsonPath) -> Result<Option<String>> {
-    let Some(found) = results.read(i, at, &Looking::Failure)? else {
-        return Ok(Some("null result".to_owned()));
-    };
-    match found.success() {
-        Some(Ok(false)) => return Ok(Some("success is false".to_owned())),
-        Some(Ok(true)) | None => {}
-        Some(Err(text)) => {
-            return Err(type_mismatch(
-                &found.path(at).key("success"),
-                "a boolean",
-                text,
-            ))
-        }
-    }
-    let says_status = match found.status() {
-        Some(Ok(Some(status))) => return Ok(Some(format!("status is {status:?}"))),
-        Some(Ok(None)) => true,
-        None => false,
-        Some(Err(text)) => {
-            return Err(type_mismatch(
-                &found.path(at).key("status"),
-                "a string",
-                text,
-            ))
-        }
-    };
-    if found.success().is_some() || says_status {
-        return Ok(None);
-    }
-    // Neither a flag nor a counter: not what a worker returns when it finishes (a step's
-    // results mid-run hold only its checkpoint), so the worker did not finish.
-    let unfinished = match results.read(i, at, &Looking::Worker(&[]))? {
-        Some(counters) => counters
-            .counts()
-            .iter()
-            .all(|c| matches!(c, Counted::Absent)),
-        None => true,
-    };
-    Ok(unfinished.then(|| {
-        "unfinished: no items_processed, items_succeeded, items_failed, items_skipped, success or status".to_owned()
-    }))
-}
-
-/// The status and its reason under `strategy`; `workers` counts the expected workers and any
-/// unexpected ones.
-fn decide(
-    request: &ConvergenceRequest,
-    strategy: FailureStrategy,
-    failed: &[FailedBatch],
-    workers: usize,
-) -> (ConvergenceStatus, Option<String>) {
-    use ConvergenceStatus::{Failed, Succeeded};
-    if failed.is_empty() {
-        return (Succeeded, None);
-    }
-    let count = failed.len();
-    let summary = format!(
-        "{count} of {workers} workers failed ({})",
-        name_list(failed.iter().map(|f| f.name.as_str()))
-    );
-    match strategy {
-        FailureStrategy::FailFast => (Failed, Some(format!("fail_fast: {summary}"))),
-        FailureStrategy::Isolate => (
-            Succeeded,
-            Some(format!(
-                "isolate: {summary}; listed in failed_batches for a re-run"
-            )),
-        ),
-        FailureStrategy::ContinueOnFailure => {
-            let mut exceeded = Vec::new();
-            if let Some(max) = request.max_failed_workers {
-                if count as u64 > u64::from(max) {
-                    exceeded.push(format!("more than max_failed_workers {max}"));
-                }
+impl ConvergenceRequest {
+    /// The strategy to apply, warning about a non-canonical spelling and about tolerances that
+    /// mean nothing to it.
+    fn strategy(&self, warnings: &mut Vec<Warning>) -> FailureStrategy {
+        let root = JsonPath::root();
+        let strategy = match &self.failure_strategy {
+            Some(given) => {
+                given.warn(&root.key("failure_strategy"), warnings);
+                given.strategy
             }
-            if let Some(max) = request.max_failure_percentage {
-                // Compared without dividing: count / workers * 100 > max.
-                if count as f64 * 100.0 > max * workers as f64 {
-                    let share = count as f64 * 100.0 / workers as f64;
-                    exceeded.push(format!(
-                        "{}% of the workers, more than max_failure_percentage {max}",
-                        short_decimal(share)
+            None => FailureStrategy::default(),
+        };
+        if strategy != FailureStrategy::ContinueOnFailure {
+            for (key, given) in [
+                (
+                    "max_failed_workers",
+                    self.tolerances.max_failed_workers.is_some(),
+                ),
+                (
+                    "max_failure_percentage",
+                    self.tolerances.max_failure_percentage.is_some(),
+                ),
+            ] {
+                if given {
+                    warnings.push(Warning::at(
+                        WarningCode::IgnoredField,
+                        &root.key(key),
+                        format!(
+                            "{key} applies to continue_on_failure only; ignored with {strategy}"
+                        ),
                     ));
                 }
             }
-            if exceeded.is_empty() {
-                (
-                    Succeeded,
-                    Some(format!("continue_on_failure: {summary}, within tolerance")),
-                )
-            } else {
-                (
-                    Failed,
-                    Some(format!(
-                        "continue_on_failure: {summary}: {}",
-                        exceeded.join("; ")
-                    )),
-                )
+        }
+        strategy
+    }
+}
+
+impl Convergence {
+    /// The `no_batches` scenario converges trivially: nothing to aggregate, nothing failed, the
+    /// (empty) key space covered.
+    fn no_batches(strategy: FailureStrategy, request: &ConvergenceRequest) -> Convergence {
+        let coverage = if request.check_coverage {
+            Coverage::Checked {
+                complete: true,
+                gaps: Vec::new(),
+                overlaps: Vec::new(),
             }
+        } else {
+            coverage::not_requested(Vec::new())
+        };
+        Convergence {
+            status: ConvergenceStatus::Succeeded,
+            scenario: ScenarioKind::NoBatches,
+            failure_strategy: strategy,
+            reason: None,
+            aggregation: aggregation::no_batches(&request.aggregation),
+            failed_batches: Vec::new(),
+            coverage,
         }
     }
 }
 
-/// At most four decimals, without trailing zeros: `33.3333`, `50`.
-fn short_decimal(value: f64) -> String {
-    let text = format!("{value:.4}");
-    text.trim_end_matches('0').trim_end_matches('.').to_owned()
+/// The workers a `with_batches` convergence expects.
+pub(crate) enum Expected<'a> {
+    /// One per cursor config of the outcome (at `path`), named `{template}_{batch_id}`.
+    Configs {
+        create: &'a CreateBatches,
+        path: &'a JsonPath,
+    },
+    /// The batchable step's result holds no complete outcome: none are known, and the workers
+    /// are those detection found by their names.
+    Unknown,
 }
 
-/// `"a", "b", "c"` (at most 10 names, then "and N more").
-fn name_list<'a>(names: impl ExactSizeIterator<Item = &'a str>) -> String {
-    const SHOWN: usize = 10;
-    let total = names.len();
-    let shown: Vec<String> = names.take(SHOWN).map(|n| format!("{n:?}")).collect();
-    if total > SHOWN {
-        format!("{} and {} more", shown.join(", "), total - SHOWN)
-    } else {
-        shown.join(", ")
-    }
-}
-
-fn missing_batch_ids(create: &CreateBatches, finished: &[bool]) -> Vec<String> {
-    create
-        .cursor_configs
-        .iter()
-        .zip(finished)
-        .filter(|(_, done)| !**done)
-        .map(|(c, _)| c.batch_id.clone())
-        .collect()
-}
-
-fn not_requested(missing_batch_ids: Vec<String>) -> Coverage {
-    Coverage::NotChecked {
-        reason: "check_coverage is false".to_owned(),
-        missing_batch_ids,
-    }
-}
-
-/// A position on the line of an ordered kind; open ends lie beyond every key.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Point {
-    Low,
-    At(OrderedKey),
-    High,
-}
-
-fn check_coverage(
-    create: &CreateBatches,
-    finished: &[bool],
-    failed: &[FailedBatch],
-    outcome_path: &JsonPath,
-) -> Result<Coverage> {
-    let configs = &create.cursor_configs;
-    let configs_at = outcome_path.key("cursor_configs");
-    // Range warnings were reported when the outcome was expanded.
-    let mut repeated = Vec::new();
-    let mut ranges: Vec<RangeInfo> = Vec::with_capacity(configs.len());
-    let mut kind: Option<(CursorKind, usize)> = None;
-    for (i, config) in configs.iter().enumerate() {
-        let at = || configs_at.index(i);
-        let info = validation::check_range(config, &at, &mut repeated)?;
-        match kind {
-            _ if info.kind == CursorKind::Null => {}
-            None => kind = Some((info.kind, i)),
-            Some((first, j)) if first != info.kind => {
-                return Err(Error::at(
-                    ErrorCode::MixedCursorKinds,
-                    &at(),
-                    format!(
-                        "expected every range of one outcome to be of one kind ({first}, as cursor_configs[{j}]), found {}",
-                        info.kind
-                    ),
-                ))
-            }
-            Some(_) => {}
+impl<'a> Expected<'a> {
+    /// The workers expected in the scenario detected; `None` for `no_batches`.
+    fn of(detection: &'a Detection) -> Result<Option<Expected<'a>>> {
+        if detection.scenario == ScenarioKind::NoBatches {
+            return Ok(None);
         }
-        ranges.push(info);
-    }
-    if let Some((kind, _)) = kind {
-        if !matches!(
-            kind,
-            CursorKind::Integer | CursorKind::Uuid | CursorKind::Timestamp
-        ) {
-            return Ok(Coverage::NotChecked {
-                reason: format!(
-                    "{kind} cursors have no order the core knows (the caller owns their collation); coverage was not checked"
-                ),
-                missing_batch_ids: missing_batch_ids(create, finished),
-            });
+        let Some(found) = &detection.outcome else {
+            return Ok(Some(Expected::Unknown));
+        };
+        let BatchProcessingOutcome::CreateBatches(create) = &found.outcome else {
+            return Ok(None);
+        };
+        if create.cursor_configs.is_empty() {
+            return Err(Error::at(
+                ErrorCode::NoCursorConfigs,
+                &found.path.key("cursor_configs"),
+                "expected at least one cursor config, found none (no expected workers to converge; use {\"type\":\"no_batches\"} for zero batches)",
+            ));
         }
-    }
-
-    let start = |r: &RangeInfo| r.start.map_or(Point::Low, Point::At);
-    let end = |r: &RangeInfo| r.end.map_or(Point::High, Point::At);
-    // The outcome's whole span; ties keep the first config's cursor.
-    let mut first = 0;
-    let mut last = 0;
-    for (i, r) in ranges.iter().enumerate() {
-        if start(r) < start(&ranges[first]) {
-            first = i;
-        }
-        if end(r) > end(&ranges[last]) {
-            last = i;
-        }
-    }
-
-    let mut done: Vec<usize> = (0..configs.len())
-        .filter(|&i| finished[i] && start(&ranges[i]) < end(&ranges[i]))
-        .collect();
-    done.sort_by_key(|&i| (start(&ranges[i]), i));
-
-    let mut gaps = Vec::new();
-    let mut reached = (start(&ranges[first]), &configs[first].start_cursor);
-    for &i in &done {
-        let (s, e) = (start(&ranges[i]), end(&ranges[i]));
-        if s > reached.0 {
-            gaps.push(gap(reached.1, &configs[i].start_cursor));
-        }
-        if e > reached.0 {
-            reached = (e, &configs[i].end_cursor);
-        }
-    }
-    if reached.0 < end(&ranges[last]) {
-        gaps.push(gap(reached.1, &configs[last].end_cursor));
-    }
-
-    let mut overlaps = Vec::new();
-    for (n, &i) in done.iter().enumerate() {
-        let end_i = end(&ranges[i]);
-        for &j in &done[n + 1..] {
-            if start(&ranges[j]) >= end_i {
-                break;
-            }
-            overlaps.push(Overlap {
-                batch_ids: [configs[i].batch_id.clone(), configs[j].batch_id.clone()],
-            });
-        }
-    }
-
-    Ok(Coverage::Checked {
-        complete: gaps.is_empty() && overlaps.is_empty() && failed.is_empty(),
-        gaps,
-        overlaps,
-    })
-}
-
-fn gap(start: &Cursor, end: &Cursor) -> Gap {
-    Gap {
-        start_cursor: start.clone(),
-        end_cursor: end.clone(),
+        Ok(Some(Expected::Configs {
+            create,
+            path: &found.path,
+        }))
     }
 }
 
@@ -791,45 +504,49 @@ impl<'de> Deserialize<'de> for ConvergenceRequest {
                 let mut max_percentage = None;
                 let mut check = None;
                 let mut options = OptionsReader::default();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
+                // Key order matters: what the request says before dependency_results decides
+                // what their read keeps.
+                read_object(&mut map, OtherKeys::Reject(REQUEST_KEYS), |key, map| {
+                    match key {
                         "dependency_results" => {
                             let plan = options.plan(false);
                             let seed = ResultsSeed {
                                 plan: &plan,
                                 listed: false,
                             };
-                            set_once(&mut results, &key, map.next_value_seed(seed)?)?
+                            set_once(&mut results, key, map.next_value_seed(seed)?)?
                         }
                         "batchable_step_name" => {
                             let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut batchable, &key, name)?
+                            set_once(&mut batchable, key, name)?
                         }
                         "worker_prefix" => {
                             let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut prefix, &key, name)?
+                            set_once(&mut prefix, key, name)?
                         }
-                        "failure_strategy" => set_once(&mut strategy, &key, map.next_value()?)?,
+                        "failure_strategy" => set_once(&mut strategy, key, map.next_value()?)?,
                         "max_failed_workers" => {
                             let U32(max) = map.next_value()?;
-                            set_once(&mut max_failed, &key, max)?
+                            set_once(&mut max_failed, key, max)?
                         }
                         "max_failure_percentage" => {
                             let Percentage(max) = map.next_value()?;
-                            set_once(&mut max_percentage, &key, max)?
+                            set_once(&mut max_percentage, key, max)?
                         }
-                        "check_coverage" => set_once(&mut check, &key, map.next_value()?)?,
-                        other if options.read_key(other, &mut map)? => {}
-                        other => return Err(unknown_key(other, REQUEST_KEYS)),
+                        "check_coverage" => set_once(&mut check, key, map.next_value()?)?,
+                        _ => return options.read_key(key, map),
                     }
-                }
+                    Ok(true)
+                })?;
                 Ok(ConvergenceRequest {
                     dependency_results: results.ok_or_else(|| missing("dependency_results"))?,
                     batchable_step_name: batchable.ok_or_else(|| missing("batchable_step_name"))?,
                     worker_prefix: prefix.ok_or_else(|| missing("worker_prefix"))?,
                     failure_strategy: strategy,
-                    max_failed_workers: max_failed,
-                    max_failure_percentage: max_percentage,
+                    tolerances: Tolerances {
+                        max_failed_workers: max_failed,
+                        max_failure_percentage: max_percentage,
+                    },
                     aggregation: options.finish(),
                     check_coverage: check.unwrap_or(true),
                 })
