@@ -8,7 +8,8 @@ module TaskerBatch
     # Calls the core operation `op` (see `TaskerBatch.operations`) with a JSON-shaped Ruby
     # value (Hash keys may be Strings or Symbols) and returns its value. Output hashes have
     # String keys, as on the wire. Raises TaskerCore::BatchProcessing::ValidationError for bad
-    # input and TaskerCore::BatchProcessing::Error for an internal failure.
+    # input and TaskerCore::BatchProcessing::InternalError for an internal failure (both are a
+    # TaskerCore::BatchProcessing::Error).
     def call(op, input)
       call_with_warnings(op, input).value
     end
@@ -59,7 +60,7 @@ module TaskerBatch
     private_constant :INTERNAL
 
     def error_from(error, warnings)
-      klass = error["code"] == INTERNAL ? TaskerCore::BatchProcessing::Error : TaskerCore::BatchProcessing::ValidationError
+      klass = error["code"] == INTERNAL ? TaskerCore::BatchProcessing::InternalError : TaskerCore::BatchProcessing::ValidationError
       where = error["path"].to_s.empty? ? "" : " at #{error["path"]}"
       klass.new("#{error["code"]}#{where}: #{error["message"]}",
                 code: error["code"], path: error["path"], warnings: warnings)

@@ -2,8 +2,14 @@
 
 module TaskerCore
   module BatchProcessing
-    # What every tasker-batch error carries besides its message.
-    module ErrorDetails
+    # Every error tasker-batch raises: `rescue TaskerCore::BatchProcessing::Error` catches them
+    # all. A module, not a class, because bad input must also be an ArgumentError (existing
+    # worker code rescues ArgumentError) and Ruby has single inheritance: both error classes
+    # include it, so `rescue`, `is_a?`, `<=` and `ancestors` agree without any override.
+    #
+    #   InternalError   < StandardError, includes Error  (a bug, code "internal_error")
+    #   ValidationError < ArgumentError, includes Error  (bad input)
+    module Error
       # The stable machine code (`"worker_count_mismatch"`, ...); `"internal_error"` for bugs.
       attr_reader :code
       # The JSON path of the offending value (`"cursor_configs[2].batch_size"`); "" is the input.
@@ -19,31 +25,16 @@ module TaskerCore
       end
     end
 
-    # Every error raised by tasker-batch. A bug caught at the native boundary is raised as this
-    # class itself, with code "internal_error".
-    #
-    # Bad input raises ValidationError, which `rescue TaskerCore::BatchProcessing::Error` also
-    # catches (see ValidationError for why it is not a subclass).
-    class Error < StandardError
-      include ErrorDetails
-
-      def self.===(other)
-        super || ValidationError === other
-      end
+    # A bug caught at the native boundary (code "internal_error"): not the caller's fault, so
+    # not an ArgumentError.
+    class InternalError < StandardError
+      include Error
     end
 
-    # Bad input: what (code), where (path) and expected vs actual (message).
-    #
-    # It is an ArgumentError, because existing worker code rescues ArgumentError (upstream raised
-    # ArgumentError for "Missing batch_id" and friends). Ruby has single inheritance, so it
-    # cannot also subclass Error; instead Error matches it in `rescue` and `is_a?`.
+    # Bad input: what (code), where (path) and expected vs actual (message). An ArgumentError,
+    # as upstream raised ArgumentError for "Missing batch_id" and friends.
     class ValidationError < ArgumentError
-      include ErrorDetails
-
-      def is_a?(klass)
-        klass == Error || super
-      end
-      alias kind_of? is_a?
+      include Error
     end
   end
 end
