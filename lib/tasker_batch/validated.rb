@@ -11,10 +11,6 @@ module TaskerBatch
       base.transform_keys(&:to_sym)
     end
 
-    # Set while a struct is built from a value the core already validated.
-    TRUSTED = :tasker_batch_validated_trusted
-    private_constant :TRUSTED
-
     # Class-level half of Validated.
     module ClassMethods
       # The core operation that validates this type, and an attribute the input always has
@@ -24,11 +20,9 @@ module TaskerBatch
         @fixed_attributes = fixed.transform_keys(&:to_s).freeze
       end
 
+      # Validates `attributes` in the core and builds the struct from the canonical value.
       def new(attributes = default_attributes, safe = false, &block)
         return attributes if attributes.is_a?(self)
-        # A nested struct (BatchWorkerInputs' cursor) of a value the core just validated whole:
-        # validating it again would ask the core the same question twice.
-        return from_wire(attributes, [], safe, &block) if Thread.current[TRUSTED]
 
         input = attributes.is_a?(Dry::Struct) ? attributes.to_h : attributes
         input = with_fixed_attributes(input) if input.is_a?(Hash)
@@ -38,20 +32,28 @@ module TaskerBatch
       end
 
       # Builds an instance from a value the core already validated (its canonical wire hash).
+      # Nested mirrors (BatchWorkerInputs' cursor and batch_metadata) are built here, each from
+      # its own part of that value, so that Dry::Struct receives them finished and never asks
+      # the core the same question again.
       def from_wire(wire, warnings = [], safe = false, &block)
-        outer = Thread.current[TRUSTED]
-        Thread.current[TRUSTED] = true
-        instance = begin
-          Dry::Struct::ClassInterface.instance_method(:new).bind_call(self, wire, safe, &block)
-        ensure
-          Thread.current[TRUSTED] = outer
+        wire = TaskerBatch::Validated.deep_freeze(wire)
+        attributes = nested_mirrors.each_with_object(wire.dup) do |(key, mirror), built|
+          built[key] = mirror.from_wire(wire.fetch(key))
         end
-        instance.instance_variable_set(:@wire, TaskerBatch::Validated.deep_freeze(wire))
+        instance = Dry::Struct::ClassInterface.instance_method(:new).bind_call(self, attributes, safe, &block)
+        instance.instance_variable_set(:@wire, wire)
         instance.instance_variable_set(:@warnings, warnings.freeze)
         instance
       end
 
       private
+
+      # The attributes whose type is itself a Validated struct: wire key => struct class.
+      def nested_mirrors
+        @nested_mirrors ||= schema.keys.filter_map do |key|
+          [key.name.to_s, key.type] if key.type.is_a?(Class) && key.type.include?(Validated)
+        end.freeze
+      end
 
       def with_fixed_attributes(input)
         @fixed_attributes.each do |key, expected|
