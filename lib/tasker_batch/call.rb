@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+# The gem's own namespace: the calls into the Rust core, beside the `TaskerCore::` names that
+# worker code uses.
 module TaskerBatch
   # The value of a successful call and the warnings the core reported beside it.
   Result = Struct.new(:value, :warnings)

@@ -21,21 +21,22 @@ module TaskerBatch
       end
 
       # Validates `attributes` in the core and builds the struct from the canonical value.
-      def new(attributes = default_attributes, safe = false, &block)
+      # Dry::Struct's own signature: its types call `new(attributes, true)` positionally.
+      def new(attributes = default_attributes, safe = false, &block) # rubocop:disable Style/OptionalBooleanParameter
         return attributes if attributes.is_a?(self)
 
         input = attributes.is_a?(Dry::Struct) ? attributes.to_h : attributes
         input = with_fixed_attributes(input) if input.is_a?(Hash)
         result = TaskerBatch.call_with_warnings(@validation_operation, input)
         check_fixed_attributes(result.value)
-        from_wire(result.value, result.warnings, safe, &block)
+        from_wire(result.value, result.warnings, safe: safe, &block)
       end
 
       # Builds an instance from a value the core already validated (its canonical wire hash).
       # Nested mirrors (BatchWorkerInputs' cursor and batch_metadata) are built here, each from
       # its own part of that value, so that Dry::Struct receives them finished and never asks
       # the core the same question again.
-      def from_wire(wire, warnings = [], safe = false, &block)
+      def from_wire(wire, warnings = [], safe: false, &block)
         wire = TaskerBatch::Validated.deep_freeze(wire)
         attributes = nested_mirrors.each_with_object(wire.dup) do |(key, mirror), built|
           built[key] = mirror.from_wire(wire.fetch(key))
@@ -56,15 +57,17 @@ module TaskerBatch
       end
 
       def with_fixed_attributes(input)
-        @fixed_attributes.each do |key, expected|
-          given = input.fetch(key) { input.fetch(key.to_sym, expected) }
-          check_fixed_attribute(key, expected, given)
-        end
-        missing = @fixed_attributes.reject { |key, _| input.key?(key) || input.key?(key.to_sym) }
-        return input if missing.empty?
-
         symbols = input.keys.first.is_a?(Symbol)
-        input.merge(missing.transform_keys { |key| symbols ? key.to_sym : key })
+        missing = {}
+        @fixed_attributes.each do |key, expected|
+          name = [key, key.to_sym].find { |candidate| input.key?(candidate) }
+          if name
+            check_fixed_attribute(key, expected, input[name])
+          else
+            missing[symbols ? key.to_sym : key] = expected
+          end
+        end
+        missing.empty? ? input : input.merge(missing)
       end
 
       def check_fixed_attributes(wire)
@@ -106,7 +109,7 @@ module TaskerBatch
 
     def self.deep_dup(value)
       case value
-      when Hash then value.to_h { |k, v| [k, deep_dup(v)] }
+      when Hash then value.transform_values { |v| deep_dup(v) }
       when Array then value.map { |v| deep_dup(v) }
       else value
       end

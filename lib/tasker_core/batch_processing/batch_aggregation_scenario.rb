@@ -50,7 +50,7 @@ module TaskerCore
         return error unless caller_path
 
         error.class.new(error.message.sub(path, caller_path), code: error.code, path: caller_path,
-                                                                warnings: error.warnings)
+                                                              warnings: error.warnings)
       end
       private_class_method :in_caller_terms
 

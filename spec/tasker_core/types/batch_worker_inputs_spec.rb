@@ -36,8 +36,8 @@ RSpec.describe TaskerCore::Types::BatchWorkerInputs do
 
   describe "validation" do
     it "needs a cursor on a worker that is not a no-op" do
-      expect { described_class.new({}) }.to raise_validation_error("missing_cursor").at("cursor")
-        .with_message(/Missing cursor configuration/)
+      expect { described_class.new({}) }
+        .to raise_validation_error("missing_cursor").at("cursor").with_message(/Missing cursor configuration/)
     end
 
     it "validates the cursor like a CursorConfig" do
