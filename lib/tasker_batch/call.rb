@@ -63,9 +63,7 @@ module TaskerBatch
 
     def error_from(error, warnings)
       klass = error["code"] == INTERNAL ? TaskerCore::BatchProcessing::InternalError : TaskerCore::BatchProcessing::ValidationError
-      where = error["path"].to_s.empty? ? "" : " at #{error["path"]}"
-      klass.new("#{error["code"]}#{where}: #{error["message"]}",
-                code: error["code"], path: error["path"], warnings: warnings)
+      klass.new(error["message"], code: error["code"], path: error["path"], warnings: warnings)
     end
   end
 end

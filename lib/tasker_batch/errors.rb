@@ -17,11 +17,32 @@ module TaskerCore
       # Warnings the core reported beside the error (Array of Hash with "code", "path", "message").
       attr_reader :warnings
 
+      # `message` is the core's message as it is (upstream's text where upstream raised one);
+      # code, path and warnings are beside it, and shown by #inspect and #full_message.
       def initialize(message = nil, code: nil, path: nil, warnings: [])
         super(message)
         @code = code
         @path = path
         @warnings = warnings.freeze
+      end
+
+      # `#<TaskerCore::BatchProcessing::ValidationError: Missing batch_id code="missing_batch_id"
+      # path="inputs.cursor.batch_id" warnings=[]>`
+      def inspect
+        "#<#{self.class.name}: #{message} #{details}>"
+      end
+
+      # Ruby's report (the message, the class, the backtrace) with the details on the line after
+      # the message. `message` itself stays the core's text.
+      def full_message(**options)
+        annotated = exception("#{message}\n#{details}")
+        Exception.instance_method(:full_message).bind_call(annotated, **options)
+      end
+
+      private
+
+      def details
+        "code=#{code.inspect} path=#{path.inspect} warnings=#{warnings.inspect}"
       end
     end
 

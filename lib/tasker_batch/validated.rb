@@ -78,7 +78,7 @@ module TaskerBatch
         return if given == expected || given == expected.to_sym
 
         raise TaskerCore::BatchProcessing::ValidationError.new(
-          "invalid_value at #{key}: expected #{expected.inspect} for #{name}, found #{given.inspect}",
+          "expected #{expected.inspect} for #{name}, found #{given.inspect}",
           code: "invalid_value", path: key
         )
       end

@@ -106,4 +106,62 @@ RSpec.describe "TaskerCore::BatchProcessing errors" do
       expect(validation_error.new("x").warnings).to eq([])
     end
   end
+
+  describe "the message" do
+    let(:step) { { "inputs" => { "cursor" => { "start_cursor" => 0, "end_cursor" => 10, "batch_size" => 10 } } } }
+    let(:warning) { { "code" => "non_canonical_spelling", "message" => "w", "path" => "batch_metadata.failure_strategy" } }
+
+    def context_error
+      rescued(validation_error) { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(step) }
+    end
+
+    it "is the core's message as it is: no code or path added" do
+      _ok, envelope_error, = TaskerBatch::Native.call("worker_context", step)
+      error = context_error
+      expect(error.message).to eq(envelope_error["message"])
+      expect(error.message).not_to include("missing_batch_id")
+      expect([error.code, error.path]).to eq(%w[missing_batch_id inputs.cursor.batch_id])
+    end
+
+    it "keeps the warnings the core reported beside the error" do
+      allow(TaskerBatch::Native).to receive(:call).and_return(
+        [false, { "code" => "invalid_value", "message" => "core text", "path" => "x" }, [warning]]
+      )
+      error = rescued(validation_error) { TaskerBatch.call(:validate_outcome, {}) }
+      expect(error.message).to eq("core text")
+      expect(error.warnings).to eq([warning])
+    end
+
+    it "is shown by inspect with code, path and warnings" do
+      error = validation_error.new("Missing batch_id", code: "missing_batch_id", path: "inputs.cursor.batch_id",
+                                                       warnings: [warning])
+      expect(error.inspect).to eq(
+        "#<TaskerCore::BatchProcessing::ValidationError: Missing batch_id " \
+        "code=\"missing_batch_id\" path=\"inputs.cursor.batch_id\" warnings=#{[warning].inspect}>"
+      )
+    end
+
+    it "is shown by full_message with the details on the next line, before the backtrace" do
+      error = context_error
+      lines = error.full_message(highlight: false, order: :top).lines
+      expect(lines[0]).to include(error.message, "(TaskerCore::BatchProcessing::ValidationError)")
+      expect(lines[1]).to eq("code=\"missing_batch_id\" path=\"inputs.cursor.batch_id\" warnings=[]\n")
+      expect(lines[2]).to start_with("\tfrom ")
+      expect(error.message).not_to include("code=")
+    end
+
+    it "leaves the exception itself unchanged by full_message" do
+      error = context_error
+      before = [error.message, error.backtrace]
+      error.full_message
+      expect([error.message, error.backtrace]).to eq(before)
+      expect(error.full_message(highlight: false, order: :bottom)).to include("path=\"inputs.cursor.batch_id\"")
+    end
+
+    it "is the same for the errors the Ruby layer raises itself" do
+      error = rescued(validation_error) { TaskerCore::BatchProcessing.update_workflow_step_results(Object.new, {}) }
+      expect(error.code).to eq("type_mismatch")
+      expect(error.message).to start_with("expected a workflow step")
+    end
+  end
 end

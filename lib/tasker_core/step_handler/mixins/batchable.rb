@@ -204,7 +204,7 @@ module TaskerCore
           return step if step
 
           raise BatchProcessing::ValidationError.new(
-            "missing_field at workflow_step: expected a current step (call get_batch_context first, or pass workflow_step:)",
+            "expected a current step (call get_batch_context first, or pass workflow_step:)",
             code: "missing_field", path: "workflow_step"
           )
         end
