@@ -22,3 +22,7 @@ require_relative "tasker_batch/cursor_config_list"
 require_relative "tasker_core/types"
 require_relative "tasker_core/batch_processing"
 require_relative "tasker_core/step_handler/mixins/batchable"
+
+# Upstream's deprecated base class, loaded when first named: its superclass depends on whether
+# upstream's worker framework is loaded (see the file).
+TaskerCore::StepHandler.autoload(:Batchable, File.expand_path("tasker_core/step_handler/batchable", __dir__))

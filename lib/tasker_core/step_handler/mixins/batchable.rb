@@ -6,7 +6,7 @@ module TaskerCore
       # Helpers for batch step handlers: analyzers (partition and return an outcome), workers
       # (read the context, checkpoint, report) and convergence steps (detect and aggregate).
       #
-      #   class ProcessCsvBatch < TaskerCore::StepHandler::Base
+      #   class ProcessCsvBatch # < your framework's handler base class, if any
       #     include TaskerCore::StepHandler::Mixins::Batchable
       #
       #     def call(context)
@@ -23,6 +23,9 @@ module TaskerCore
       # Results are returned through the host's `success(result:, metadata:)` when it defines
       # one, and as plain `{"success" => true, "result" => ..., "metadata" => ...}` hashes (the
       # shape step results are stored in) otherwise.
+      #
+      # Handlers that inherit upstream's deprecated TaskerCore::StepHandler::Batchable get this
+      # module through that class.
       module Batchable
         # --- workers ----------------------------------------------------------------------
 
