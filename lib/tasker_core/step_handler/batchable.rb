@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 module TaskerCore
+  # Step handler helpers (the Batchable mixin, and upstream's deprecated Batchable class).
   module StepHandler
     # Upstream's deprecated base class for batch handlers: a class that includes
     # TaskerCore::StepHandler::Mixins::Batchable and nothing else, so that handlers written
@@ -23,5 +24,6 @@ module TaskerCore
     class Batchable < (const_defined?(:Base, false) ? const_get(:Base, false) : Object)
       include Mixins::Batchable
     end
+    TaskerBatch::Sealed.seal(Batchable)
   end
 end
