@@ -13,7 +13,8 @@ module TaskerBatch
   # Loaded the other way round, `require "tasker_batch"` raises LoadConflict naming both files.
   #
   # Only definitions made in a class or module body count as a reopening: methods defined at
-  # run time (an RSpec stub, `define_method` from a method) are left alone.
+  # run time (an RSpec stub, `define_method` from a method) are left alone, and so are modules
+  # included or prepended (the way to extend one of these classes).
   module Sealed
     # `require "tasker_batch"` found one of its names already defined by another file.
     class LoadConflict < LoadError; end
