@@ -38,9 +38,11 @@ module TaskerBatch
       # the core the same question again.
       def from_wire(wire, warnings = [], safe: false, &block)
         wire = TaskerBatch::Validated.deep_freeze(wire)
-        attributes = nested_mirrors.each_with_object(wire.dup) do |(key, mirror), built|
-          built[key] = mirror.from_wire(wire.fetch(key))
-        end
+        attributes = if nested_mirrors.empty?
+                       wire
+                     else
+                       wire.merge(nested_mirrors.to_h { |key, mirror| [key, mirror.from_wire(wire.fetch(key))] })
+                     end
         instance = Dry::Struct::ClassInterface.instance_method(:new).bind_call(self, attributes, safe, &block)
         instance.instance_variable_set(:@wire, wire)
         instance.instance_variable_set(:@warnings, warnings.freeze)
