@@ -65,7 +65,7 @@ module Demo
     def context(step)
       get_batch_context(step)
     rescue TaskerCore::BatchProcessing::ValidationError => e
-      raise UnusableStep, e.message
+      raise UnusableStep, "#{e.code} at #{e.path}: #{e.message}"
     end
 
     def sum_range(step, batch)

@@ -15,6 +15,9 @@ require "json"
 require "dry-struct"
 
 require_relative "tasker_batch/version"
+require_relative "tasker_batch/sealed"
+TaskerBatch::Sealed.check_nothing_loaded_before
+
 require_relative "tasker_batch/errors"
 require_relative "tasker_batch/tasker_batch_native"
 require_relative "tasker_batch/call"
@@ -22,3 +25,10 @@ require_relative "tasker_batch/cursor_config_list"
 require_relative "tasker_core/types"
 require_relative "tasker_core/batch_processing"
 require_relative "tasker_core/step_handler/mixins/batchable"
+
+# Upstream's deprecated base class, loaded when first named: its superclass depends on whether
+# upstream's worker framework is loaded (see the file).
+TaskerCore::StepHandler.autoload(:Batchable, File.expand_path("tasker_core/step_handler/batchable", __dir__))
+
+# What these names are from now on, whatever loads later (upstream's gem: see TaskerBatch::Sealed).
+TaskerBatch::Sealed.seal_loaded

@@ -146,7 +146,7 @@ RSpec.describe "Bad input" do
       deep = 0
       49.times { deep = { "k" => [deep] } }
       expect(TaskerBatch.call(:validate_cursor_config, config.merge("start_cursor" => deep, "end_cursor" => deep,
-                                                                      "batch_size" => 0))["start_cursor"]).to eq(deep)
+                                                                    "batch_size" => 0))["start_cursor"]).to eq(deep)
     end
   end
 
@@ -162,9 +162,9 @@ RSpec.describe "Bad input" do
       it "rejects a batch_size #{what} (#{size})" do
         expect { TaskerCore::Types::CursorConfig.new(config.merge("batch_size" => size)) }
           .to raise_validation_error("out_of_range").at("batch_size")
-        expect { TaskerBatch.call(:validate_outcome, "type" => "create_batches", "worker_template_name" => "w",
-                                                     "worker_count" => 1, "total_items" => 10,
-                                                     "cursor_configs" => [config.merge("batch_size" => size)]) }
+        outcome = { "type" => "create_batches", "worker_template_name" => "w", "worker_count" => 1, "total_items" => 10,
+                    "cursor_configs" => [config.merge("batch_size" => size)] }
+        expect { TaskerBatch.call(:validate_outcome, outcome) }
           .to raise_validation_error("out_of_range").at("cursor_configs[0].batch_size")
       end
     end
@@ -190,7 +190,8 @@ RSpec.describe "Bad input" do
     end
 
     it "rejects a negative integer cursor in a worker's inputs" do
-      expect { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data("inputs" => { "cursor" => config.merge("start_cursor" => -5, "batch_size" => 15) }) }
+      step = { "inputs" => { "cursor" => config.merge("start_cursor" => -5, "batch_size" => 15) } }
+      expect { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(step) }
         .to raise_validation_error("negative_cursor").at("inputs.cursor.start_cursor")
     end
 

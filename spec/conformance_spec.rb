@@ -20,9 +20,7 @@ RSpec.describe "Conformance vectors" do
               expect(envelope[:error]["message"]).to be_a(String).and(satisfy { |m| !m.empty? })
             else
               expect(envelope[:ok]).to be(true), "expected a value, found the error #{envelope[:error].inspect}"
-              if vector.expect.key?("value_text")
-                expect(envelope[:value_text]).to eq(vector.expect["value_text"])
-              end
+              expect(envelope[:value_text]).to eq(vector.expect["value_text"]) if vector.expect.key?("value_text")
               if vector.expect.key?("value")
                 expect(JSON.parse(envelope[:value_text])).to equal_wire(vector.expect["value"], ordered: vector.ordered?)
               end
@@ -35,7 +33,11 @@ RSpec.describe "Conformance vectors" do
             skip(input.reason) if input.is_a?(ConformanceVectors::Unrepresentable)
 
             if vector.error?
-              klass = vector.error_code == "internal_error" ? TaskerCore::BatchProcessing::Error : TaskerCore::BatchProcessing::ValidationError
+              klass = if vector.error_code == "internal_error"
+                        TaskerCore::BatchProcessing::InternalError
+                      else
+                        TaskerCore::BatchProcessing::ValidationError
+                      end
               expect { TaskerBatch.call_with_warnings(vector.op, input) }.to raise_error(klass) { |error|
                 expect(error).to be_an_instance_of(klass)
                 expect([error.code, error.path]).to eq([vector.error_code, vector.error_path])
@@ -43,9 +45,7 @@ RSpec.describe "Conformance vectors" do
               }
             else
               result = TaskerBatch.call_with_warnings(vector.op, input)
-              if vector.expect.key?("value")
-                expect(result.value).to equal_wire(vector.expect["value"], ordered: vector.ordered?)
-              end
+              expect(result.value).to equal_wire(vector.expect["value"], ordered: vector.ordered?) if vector.expect.key?("value")
               if vector.expect.key?("value_text")
                 # The exact text says the key order as well.
                 expect(result.value).to equal_wire(JSON.parse(vector.expect["value_text"]), ordered: true)

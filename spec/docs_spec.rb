@@ -92,7 +92,7 @@ module DocExamples
     found = ENV.fetch("PATH", "").split(File::PATH_SEPARATOR).any? do |dir|
       File.executable?(File.join(dir, compiler))
     end
-    (found || File.executable?(compiler)) ? compiler : nil
+    compiler if found || File.executable?(compiler)
   end
 end
 
@@ -107,8 +107,8 @@ RSpec.describe "The guides' Ruby examples (```ruby runnable in docs/*.md)" do
     it "#{block.file}:#{block.line}" do
       check = lambda do |line, source, actual, expected|
         expect(actual).to eq(expected),
-                          "#{block.file}:#{line}: #{source}\n  expected: #{expected.inspect}\n" \
-                          "       got: #{actual.inspect}"
+                          "#{block.file}:#{line}: #{source}\n  expected: #{expected.inspect}\n       " \
+                          "got: #{actual.inspect}"
       end
       aggregate_failures do
         DocExamples.sandbox(check).instance_eval(DocExamples.instrument(block), block.file, block.line)

@@ -30,8 +30,8 @@ RSpec.describe "The extension under GC.stress" do
   # A cursor config with a composite cursor: nested Hashes, fresh Strings, big integers.
   def composite_config(id, page)
     { "batch_id" => +"00#{id}",
-      "start_cursor" => { "region" => +"eu-#{id}", "big" => 2**100 + page, "tags" => [+"a", { "b" => [1, 2.5] }] },
-      "end_cursor" => { "region" => +"eu-#{id}", "big" => 2**100 + page + 9 },
+      "start_cursor" => { "region" => +"eu-#{id}", "big" => (2**100) + page, "tags" => [+"a", { "b" => [1, 2.5] }] },
+      "end_cursor" => { "region" => +"eu-#{id}", "big" => (2**100) + page + 9 },
       "batch_size" => 9, "note" => +"kept #{id}" }
   end
 

@@ -6,7 +6,7 @@
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "tasker_batch"
 
-Dir[File.join(__dir__, "support", "*.rb")].sort.each { |file| require file }
+Dir[File.join(__dir__, "support", "*.rb")].each { |file| require file }
 
 RSpec.configure do |config|
   config.expect_with :rspec do |expectations|

@@ -1,5 +1,7 @@
 # frozen_string_literal: true
 
+# The gem's own namespace: the calls into the Rust core, beside the `TaskerCore::` names that
+# worker code uses.
 module TaskerBatch
   # The value of a successful call and the warnings the core reported beside it.
   Result = Struct.new(:value, :warnings)
@@ -8,7 +10,8 @@ module TaskerBatch
     # Calls the core operation `op` (see `TaskerBatch.operations`) with a JSON-shaped Ruby
     # value (Hash keys may be Strings or Symbols) and returns its value. Output hashes have
     # String keys, as on the wire. Raises TaskerCore::BatchProcessing::ValidationError for bad
-    # input and TaskerCore::BatchProcessing::Error for an internal failure.
+    # input and TaskerCore::BatchProcessing::InternalError for an internal failure (both are a
+    # TaskerCore::BatchProcessing::Error).
     def call(op, input)
       call_with_warnings(op, input).value
     end
@@ -59,10 +62,8 @@ module TaskerBatch
     private_constant :INTERNAL
 
     def error_from(error, warnings)
-      klass = error["code"] == INTERNAL ? TaskerCore::BatchProcessing::Error : TaskerCore::BatchProcessing::ValidationError
-      where = error["path"].to_s.empty? ? "" : " at #{error["path"]}"
-      klass.new("#{error["code"]}#{where}: #{error["message"]}",
-                code: error["code"], path: error["path"], warnings: warnings)
+      klass = error["code"] == INTERNAL ? TaskerCore::BatchProcessing::InternalError : TaskerCore::BatchProcessing::ValidationError
+      klass.new(error["message"], code: error["code"], path: error["path"], warnings: warnings)
     end
   end
 end

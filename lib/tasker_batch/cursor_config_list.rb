@@ -48,7 +48,8 @@ module TaskerBatch
 
     # The configs as an Array of wire Hashes (built once, then kept).
     def to_a
-      @configs ||= @document.to_ruby
+      # @configs is the list's state once built (size, to_json and to_native read it), not a cache of to_a.
+      @configs ||= @document.to_ruby # rubocop:disable Naming/MemoizedInstanceVariableName
     end
     alias to_ary to_a
 

@@ -2,8 +2,14 @@
 
 module TaskerCore
   module BatchProcessing
-    # What every tasker-batch error carries besides its message.
-    module ErrorDetails
+    # Every error tasker-batch raises: `rescue TaskerCore::BatchProcessing::Error` catches them
+    # all. A module, not a class, because bad input must also be an ArgumentError (existing
+    # worker code rescues ArgumentError) and Ruby has single inheritance: both error classes
+    # include it, so `rescue`, `is_a?`, `<=` and `ancestors` agree without any override.
+    #
+    #   InternalError   < StandardError, includes Error  (a bug, code "internal_error")
+    #   ValidationError < ArgumentError, includes Error  (bad input)
+    module Error
       # The stable machine code (`"worker_count_mismatch"`, ...); `"internal_error"` for bugs.
       attr_reader :code
       # The JSON path of the offending value (`"cursor_configs[2].batch_size"`); "" is the input.
@@ -11,39 +17,45 @@ module TaskerCore
       # Warnings the core reported beside the error (Array of Hash with "code", "path", "message").
       attr_reader :warnings
 
+      # `message` is the core's message as it is (upstream's text where upstream raised one);
+      # code, path and warnings are beside it, and shown by #inspect and #full_message.
       def initialize(message = nil, code: nil, path: nil, warnings: [])
         super(message)
         @code = code
         @path = path
         @warnings = warnings.freeze
       end
-    end
 
-    # Every error raised by tasker-batch. A bug caught at the native boundary is raised as this
-    # class itself, with code "internal_error".
-    #
-    # Bad input raises ValidationError, which `rescue TaskerCore::BatchProcessing::Error` also
-    # catches (see ValidationError for why it is not a subclass).
-    class Error < StandardError
-      include ErrorDetails
+      # `#<TaskerCore::BatchProcessing::ValidationError: Missing batch_id code="missing_batch_id"
+      # path="inputs.cursor.batch_id" warnings=[]>`
+      def inspect
+        "#<#{self.class.name}: #{message} #{details}>"
+      end
 
-      def self.===(other)
-        super || ValidationError === other
+      # Ruby's report (the message, the class, the backtrace) with the details on the line after
+      # the message. `message` itself stays the core's text.
+      def full_message(**options)
+        annotated = exception("#{message}\n#{details}")
+        Exception.instance_method(:full_message).bind_call(annotated, **options)
+      end
+
+      private
+
+      def details
+        "code=#{code.inspect} path=#{path.inspect} warnings=#{warnings.inspect}"
       end
     end
 
-    # Bad input: what (code), where (path) and expected vs actual (message).
-    #
-    # It is an ArgumentError, because existing worker code rescues ArgumentError (upstream raised
-    # ArgumentError for "Missing batch_id" and friends). Ruby has single inheritance, so it
-    # cannot also subclass Error; instead Error matches it in `rescue` and `is_a?`.
+    # A bug caught at the native boundary (code "internal_error"): not the caller's fault, so
+    # not an ArgumentError.
+    class InternalError < StandardError
+      include Error
+    end
+
+    # Bad input: what (code), where (path) and expected vs actual (message). An ArgumentError,
+    # as upstream raised ArgumentError for "Missing batch_id" and friends.
     class ValidationError < ArgumentError
-      include ErrorDetails
-
-      def is_a?(klass)
-        klass == Error || super
-      end
-      alias kind_of? is_a?
+      include Error
     end
   end
 end

@@ -11,10 +11,6 @@ module TaskerBatch
       base.transform_keys(&:to_sym)
     end
 
-    # Set while a struct is built from a value the core already validated.
-    TRUSTED = :tasker_batch_validated_trusted
-    private_constant :TRUSTED
-
     # Class-level half of Validated.
     module ClassMethods
       # The core operation that validates this type, and an attribute the input always has
@@ -24,45 +20,56 @@ module TaskerBatch
         @fixed_attributes = fixed.transform_keys(&:to_s).freeze
       end
 
-      def new(attributes = default_attributes, safe = false, &block)
+      # Validates `attributes` in the core and builds the struct from the canonical value.
+      # Dry::Struct's own signature: its types call `new(attributes, true)` positionally.
+      def new(attributes = default_attributes, safe = false, &block) # rubocop:disable Style/OptionalBooleanParameter
         return attributes if attributes.is_a?(self)
-        # A nested struct (BatchWorkerInputs' cursor) of a value the core just validated whole:
-        # validating it again would ask the core the same question twice.
-        return from_wire(attributes, [], safe, &block) if Thread.current[TRUSTED]
 
         input = attributes.is_a?(Dry::Struct) ? attributes.to_h : attributes
         input = with_fixed_attributes(input) if input.is_a?(Hash)
         result = TaskerBatch.call_with_warnings(@validation_operation, input)
         check_fixed_attributes(result.value)
-        from_wire(result.value, result.warnings, safe, &block)
+        from_wire(result.value, result.warnings, safe: safe, &block)
       end
 
       # Builds an instance from a value the core already validated (its canonical wire hash).
-      def from_wire(wire, warnings = [], safe = false, &block)
-        outer = Thread.current[TRUSTED]
-        Thread.current[TRUSTED] = true
-        instance = begin
-          Dry::Struct::ClassInterface.instance_method(:new).bind_call(self, wire, safe, &block)
-        ensure
-          Thread.current[TRUSTED] = outer
-        end
-        instance.instance_variable_set(:@wire, TaskerBatch::Validated.deep_freeze(wire))
+      # Nested mirrors (BatchWorkerInputs' cursor and batch_metadata) are built here, each from
+      # its own part of that value, so that Dry::Struct receives them finished and never asks
+      # the core the same question again.
+      def from_wire(wire, warnings = [], safe: false, &block)
+        wire = TaskerBatch::Validated.deep_freeze(wire)
+        attributes = if nested_mirrors.empty?
+                       wire
+                     else
+                       wire.merge(nested_mirrors.to_h { |key, mirror| [key, mirror.from_wire(wire.fetch(key))] })
+                     end
+        instance = Dry::Struct::ClassInterface.instance_method(:new).bind_call(self, attributes, safe, &block)
+        instance.instance_variable_set(:@wire, wire)
         instance.instance_variable_set(:@warnings, warnings.freeze)
         instance
       end
 
       private
 
-      def with_fixed_attributes(input)
-        @fixed_attributes.each do |key, expected|
-          given = input.fetch(key) { input.fetch(key.to_sym, expected) }
-          check_fixed_attribute(key, expected, given)
-        end
-        missing = @fixed_attributes.reject { |key, _| input.key?(key) || input.key?(key.to_sym) }
-        return input if missing.empty?
+      # The attributes whose type is itself a Validated struct: wire key => struct class.
+      def nested_mirrors
+        @nested_mirrors ||= schema.keys.filter_map do |key|
+          [key.name.to_s, key.type] if key.type.is_a?(Class) && key.type.include?(Validated)
+        end.freeze
+      end
 
+      def with_fixed_attributes(input)
         symbols = input.keys.first.is_a?(Symbol)
-        input.merge(missing.transform_keys { |key| symbols ? key.to_sym : key })
+        missing = {}
+        @fixed_attributes.each do |key, expected|
+          name = [key, key.to_sym].find { |candidate| input.key?(candidate) }
+          if name
+            check_fixed_attribute(key, expected, input[name])
+          else
+            missing[symbols ? key.to_sym : key] = expected
+          end
+        end
+        missing.empty? ? input : input.merge(missing)
       end
 
       def check_fixed_attributes(wire)
@@ -73,7 +80,7 @@ module TaskerBatch
         return if given == expected || given == expected.to_sym
 
         raise TaskerCore::BatchProcessing::ValidationError.new(
-          "invalid_value at #{key}: expected #{expected.inspect} for #{name}, found #{given.inspect}",
+          "expected #{expected.inspect} for #{name}, found #{given.inspect}",
           code: "invalid_value", path: key
         )
       end
@@ -104,7 +111,7 @@ module TaskerBatch
 
     def self.deep_dup(value)
       case value
-      when Hash then value.to_h { |k, v| [k, deep_dup(v)] }
+      when Hash then value.transform_values { |v| deep_dup(v) }
       when Array then value.map { |v| deep_dup(v) }
       else value
       end

@@ -20,7 +20,7 @@ RSpec::Matchers.define :raise_validation_error do |code|
     @raised.code == code &&
       (!defined?(@path) || @raised.path == @path) &&
       !@raised.message.to_s.empty? &&
-      (!defined?(@message) || @message === @raised.message)
+      (!defined?(@message) || values_match?(@message, @raised.message))
   end
 
   failure_message do

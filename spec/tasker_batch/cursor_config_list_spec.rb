@@ -58,7 +58,9 @@ RSpec.describe TaskerBatch::CursorConfigList do
 end
 
 RSpec.describe TaskerBatch::Native::Document do
-  subject(:document) { TaskerBatch.call_lazy(:partition, { "strategy" => "integer_by_count", "total_items" => 10, "worker_count" => 2 }).value }
+  subject(:document) do
+    TaskerBatch.call_lazy(:partition, { "strategy" => "integer_by_count", "total_items" => 10, "worker_count" => 2 }).value
+  end
 
   it "reads members on demand" do
     expect(document.size).to eq(2)
@@ -70,9 +72,11 @@ RSpec.describe TaskerBatch::Native::Document do
   end
 
   it "reads object members by String or Symbol key" do
-    context = TaskerBatch.call_lazy(:worker_context, { "inputs" => { "cursor" => { "batch_id" => "7", "start_cursor" => 123456789012345678901234567890, "end_cursor" => 123456789012345678901234567899, "batch_size" => 9 } } }).value
+    cursor = { "batch_id" => "7", "start_cursor" => 123_456_789_012_345_678_901_234_567_890,
+               "end_cursor" => 123_456_789_012_345_678_901_234_567_899, "batch_size" => 9 }
+    context = TaskerBatch.call_lazy(:worker_context, { "inputs" => { "cursor" => cursor } }).value
     expect(context["batch_id"]).to eq("7")
-    expect(context[:start_cursor]).to eq(123456789012345678901234567890)
+    expect(context[:start_cursor]).to eq(123_456_789_012_345_678_901_234_567_890)
     expect(context["missing"]).to be_nil
   end
 end

@@ -21,7 +21,7 @@ RSpec.describe "The GVL during heavy operations" do
     finished = clock
     running = false
     ticker.join
-    middle = started + (finished - started) / 2
+    middle = started + ((finished - started) / 2)
     stamps.count { |t| t > started && t < middle }
   end
 

@@ -31,7 +31,8 @@ use tasker_batch::{ErrorCode, MAX_NESTING};
 /// it up and taking it back costs more than they do.
 const GVL_RELEASE_BYTES: usize = 32 * 1024;
 
-/// `TaskerCore::BatchProcessing::Error`, defined by the Ruby layer before this library loads.
+/// `TaskerCore::BatchProcessing::InternalError`, defined by the Ruby layer before this library
+/// loads.
 pub(crate) static BATCH_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
     let core: RModule = ruby
         .class_object()
@@ -41,12 +42,12 @@ pub(crate) static BATCH_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
         .const_get("BatchProcessing")
         .expect("TaskerCore::BatchProcessing");
     processing
-        .const_get("Error")
-        .expect("TaskerCore::BatchProcessing::Error")
+        .const_get("InternalError")
+        .expect("TaskerCore::BatchProcessing::InternalError")
 });
 
-/// Runs glue code so that a panic becomes a Ruby `TaskerCore::BatchProcessing::Error` rather
-/// than a `fatal` that takes the process down.
+/// Runs glue code so that a panic becomes a Ruby `TaskerCore::BatchProcessing::InternalError`
+/// rather than a `fatal` that takes the process down.
 fn guarded<T>(
     ruby: &Ruby,
     what: &str,

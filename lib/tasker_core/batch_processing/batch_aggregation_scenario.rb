@@ -49,8 +49,7 @@ module TaskerCore
                       end
         return error unless caller_path
 
-        error.class.new(error.message.sub(path, caller_path), code: error.code, path: caller_path,
-                                                                warnings: error.warnings)
+        error.class.new(error.message, code: error.code, path: caller_path, warnings: error.warnings)
       end
       private_class_method :in_caller_terms
 
@@ -115,7 +114,7 @@ module TaskerCore
         unless dependency_results.respond_to?(:get_results) &&
                (dependency_results.respond_to?(:each_key) || dependency_results.respond_to?(:keys))
           raise ValidationError.new(
-            "type_mismatch at dependency_results: expected a Hash or an object with get_results and each_key, " \
+            "expected a Hash or an object with get_results and each_key, " \
             "found #{dependency_results.class}",
             code: "type_mismatch", path: "dependency_results"
           )

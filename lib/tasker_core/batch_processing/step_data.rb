@@ -45,7 +45,7 @@ module TaskerCore
           [true, workflow_step.public_send(part)]
         elsif part == "inputs"
           raise ValidationError.new(
-            "type_mismatch: expected a workflow step (a Hash, or an object that responds to #inputs), found #{workflow_step.class}",
+            "expected a workflow step (a Hash, or an object that responds to #inputs), found #{workflow_step.class}",
             code: "type_mismatch", path: ""
           )
         else

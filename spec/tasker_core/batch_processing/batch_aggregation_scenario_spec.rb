@@ -107,7 +107,7 @@ RSpec.describe TaskerCore::BatchProcessing::BatchAggregationScenario do
 
   describe ".detect errors" do
     it "needs the batchable step" do
-      expect { detect(dependency_results.reject { |k, _| k == "analyze" }) }
+      expect { detect(dependency_results.except("analyze")) }
         .to raise_validation_error("missing_batchable_step").at("dependency_results")
     end
 
@@ -119,11 +119,12 @@ RSpec.describe TaskerCore::BatchProcessing::BatchAggregationScenario do
 
   describe "#aggregate (standard)" do
     it "sums the four counters, rates success, keeps errors and counts them" do
-      expect(detect.aggregate).to equal_wire({
+      expected = {
         "total_processed" => 100, "total_succeeded" => 98, "total_failed" => 2, "total_skipped" => 0,
         "batch_count" => 2, "success_rate" => 0.98, "errors" => [{ "row" => 7 }, { "row" => 9 }], "error_count" => 2,
         "worker_count" => 2, "scenario" => "with_batches"
-      }, ordered: true)
+      }
+      expect(detect.aggregate).to equal_wire(expected, ordered: true)
     end
 
     it "keeps at most max_errors errors and still counts all of them" do
@@ -149,7 +150,7 @@ RSpec.describe TaskerCore::BatchProcessing::BatchAggregationScenario do
     it "adds a custom section, one reducer per field" do
       aggregation = detect.aggregate(reducers: { "rows" => "concat", "amount" => "sum", "items_succeeded" => "min" })
       expect(aggregation["custom"]).to equal_wire({ "rows" => [1, 2, 3], "amount" => 15, "items_succeeded" => 48 },
-                                                   ordered: true)
+                                                  ordered: true)
     end
 
     it "offers max, count and merge too" do

@@ -59,7 +59,7 @@ RSpec.describe TaskerCore::BatchProcessing::BatchWorkerContext do
   describe "cursors are raw values (upstream's to_i is the bug this project removes)" do
     it "keeps UUID cursors as strings" do
       ctx = context_of("inputs" => { "cursor" => cursor.merge("start_cursor" => "00000000-0000-0000-0000-000000000000",
-                                                             "end_cursor" => "80000000-0000-0000-0000-000000000000") })
+                                                              "end_cursor" => "80000000-0000-0000-0000-000000000000") })
       expect(ctx.start_cursor).to eq("00000000-0000-0000-0000-000000000000")
       expect(ctx.end_cursor).to eq("80000000-0000-0000-0000-000000000000")
       expect(ctx.cursor_kind).to eq("uuid")
@@ -67,7 +67,7 @@ RSpec.describe TaskerCore::BatchProcessing::BatchWorkerContext do
 
     it "keeps timestamp cursors as strings (not 2024)" do
       ctx = context_of("inputs" => { "cursor" => cursor.merge("start_cursor" => "2024-01-01T00:00:00Z",
-                                                             "end_cursor" => "2024-02-01T00:00:00Z", "batch_size" => 31) })
+                                                              "end_cursor" => "2024-02-01T00:00:00Z", "batch_size" => 31) })
       expect(ctx.start_cursor).to eq("2024-01-01T00:00:00Z")
       expect(ctx.end_cursor).to eq("2024-02-01T00:00:00Z")
       expect(ctx.cursor_kind).to eq("timestamp")
@@ -75,15 +75,15 @@ RSpec.describe TaskerCore::BatchProcessing::BatchWorkerContext do
 
     it "accepts a Hash (composite key) cursor, key order kept (upstream raised)" do
       ctx = context_of("inputs" => { "cursor" => cursor.merge("start_cursor" => { "region" => "eu", "page" => 0 },
-                                                             "end_cursor" => { "region" => "eu", "page" => 9 }) })
+                                                              "end_cursor" => { "region" => "eu", "page" => 9 }) })
       expect(ctx.start_cursor).to eq("region" => "eu", "page" => 0)
       expect(ctx.start_cursor.keys).to eq(%w[region page])
       expect(ctx.cursor_kind).to eq("composite")
     end
 
     it "keeps integers beyond 64 bits exact" do
-      ctx = context_of("inputs" => { "cursor" => cursor.merge("start_cursor" => 2**64, "end_cursor" => 2**64 + 10,
-                                                             "batch_size" => 10) })
+      ctx = context_of("inputs" => { "cursor" => cursor.merge("start_cursor" => 2**64, "end_cursor" => (2**64) + 10,
+                                                              "batch_size" => 10) })
       expect(ctx.start_cursor).to eq(2**64)
     end
   end
@@ -107,7 +107,7 @@ RSpec.describe TaskerCore::BatchProcessing::BatchWorkerContext do
   describe "checkpoint accessors" do
     it "read a checkpoint kept in the results (checkpoint_cursor, processed_count, accumulated_results)" do
       ctx = context_of(StepFixtures::WorkflowStep.new(inputs: inputs, results: { "checkpoint_cursor" => 400, "processed_count" => 66,
-                                                                   "accumulated_results" => { "sum" => 12 }, "other" => 1 }))
+                                                                                 "accumulated_results" => { "sum" => 12 }, "other" => 1 }))
       expect(ctx.has_checkpoint?).to be(true)
       expect(ctx.checkpoint_cursor).to eq(400)
       expect(ctx.checkpoint_items_processed).to eq(66)
@@ -148,7 +148,7 @@ RSpec.describe TaskerCore::BatchProcessing::BatchWorkerContext do
 
     it "keep a timestamp checkpoint a string" do
       step = { "inputs" => { "cursor" => cursor.merge("start_cursor" => "2024-01-01T00:00:00Z",
-                                                     "end_cursor" => "2024-02-01T00:00:00Z", "batch_size" => 31) },
+                                                      "end_cursor" => "2024-02-01T00:00:00Z", "batch_size" => 31) },
                "results" => { "checkpoint_cursor" => "2024-01-10T00:00:00Z", "processed_count" => 9 } }
       expect(context_of(step).resume_cursor).to eq("2024-01-10T00:00:00Z")
     end
@@ -179,7 +179,7 @@ RSpec.describe TaskerCore::BatchProcessing::BatchWorkerContext do
     end
 
     it "Missing batch_id" do
-      expect { context_of("inputs" => { "cursor" => cursor.reject { |k, _| k == "batch_id" } }) }
+      expect { context_of("inputs" => { "cursor" => cursor.except("batch_id") }) }
         .to raise_validation_error("missing_batch_id").at("inputs.cursor.batch_id").with_message(/Missing batch_id/)
     end
 

@@ -1,7 +1,8 @@
 # frozen_string_literal: true
 
 RSpec.describe "TaskerCore::BatchProcessing errors" do
-  let(:error_class) { TaskerCore::BatchProcessing::Error }
+  let(:error_module) { TaskerCore::BatchProcessing::Error }
+  let(:internal_error) { TaskerCore::BatchProcessing::InternalError }
   let(:validation_error) { TaskerCore::BatchProcessing::ValidationError }
 
   def bad_call
@@ -9,101 +10,158 @@ RSpec.describe "TaskerCore::BatchProcessing errors" do
                                               "batch_size" => 4_294_967_296)
   end
 
-  describe "Error" do
-    it "is a StandardError" do
-      expect(error_class.ancestors).to include(StandardError)
+  def rescued(klass)
+    yield
+    nil
+  rescue klass => e
+    e
+  end
+
+  # The core's answer for a bug, which valid Ruby cannot trigger: what matters here is how
+  # TaskerBatch maps the code.
+  def stub_internal_error
+    allow(TaskerBatch::Native).to receive(:call).and_return(
+      [false, { "code" => "internal_error", "message" => "a panic", "path" => "" }, []]
+    )
+  end
+
+  describe "the tree" do
+    it "is a module included by both error classes" do
+      expect(error_module).to be_an_instance_of(Module)
+      expect(internal_error.ancestors).to include(error_module, StandardError)
+      expect(validation_error.ancestors).to include(error_module, ArgumentError, StandardError)
     end
 
-    it "carries code, path and warnings (frozen) beside its message" do
-      error = error_class.new("internal_error: boom", code: "internal_error", path: "", warnings: [{ "code" => "w" }])
-      expect(error.message).to eq("internal_error: boom")
+    it "makes ValidationError an ArgumentError and InternalError not one" do
+      expect(validation_error <= ArgumentError).to be(true)
+      expect(internal_error <= ArgumentError).to be_nil
+    end
+
+    it "answers <= and ancestors the way rescue and is_a? do" do
+      [internal_error, validation_error].each do |klass|
+        error = klass.new("x", code: "c", path: "p")
+        expect(klass <= error_module).to be(true)
+        expect(klass.ancestors).to include(error_module)
+        expect(error).to be_a(error_module)
+        expect(error_module === error).to be(true) # rubocop:disable Style/CaseEquality -- what `rescue` asks
+        expect(rescued(error_module) { raise error }).to be(error)
+      end
+    end
+
+    it "does not make every ArgumentError an Error" do
+      plain = ArgumentError.new("x")
+      expect(plain).not_to be_a(error_module)
+      expect(ArgumentError <= error_module).to be_nil
+      expect(rescued(ArgumentError) { rescued(error_module) { raise plain } }).to be(plain)
+    end
+
+    it "keeps the classes distinct: neither is the other" do
+      expect(validation_error <= internal_error).to be_nil
+      expect(internal_error <= validation_error).to be_nil
+    end
+  end
+
+  describe "ValidationError" do
+    it "is rescued by `rescue ArgumentError`, which existing worker code uses" do
+      expect(rescued(ArgumentError) { bad_call }).to be_an_instance_of(validation_error)
+    end
+
+    it "is rescued by `rescue TaskerCore::BatchProcessing::Error`" do
+      expect(rescued(error_module) { bad_call }).to be_an_instance_of(validation_error)
+    end
+
+    it "exposes the core's code and path" do
+      error = rescued(validation_error) { bad_call }
+      expect([error.code, error.path]).to eq(%w[out_of_range batch_size])
+      expect(error.message).to include("4294967296")
+      expect(error.warnings).to eq([])
+    end
+  end
+
+  describe "InternalError" do
+    it "is what the core's internal_error becomes" do
+      stub_internal_error
+      error = rescued(error_module) { TaskerBatch.call(:validate_outcome, {}) }
+      expect(error).to be_an_instance_of(internal_error)
+      expect(error.code).to eq("internal_error")
+      expect(error.message).to include("a panic")
+    end
+
+    it "is not rescued by `rescue ArgumentError`" do
+      stub_internal_error
+      expect { rescued(ArgumentError) { TaskerBatch.call(:validate_outcome, {}) } }.to raise_error(internal_error)
+    end
+  end
+
+  describe "the details" do
+    it "carries code, path and warnings (frozen) beside the message" do
+      error = internal_error.new("boom", code: "internal_error", path: "", warnings: [{ "code" => "w" }])
+      expect(error.message).to eq("boom")
       expect([error.code, error.path]).to eq(["internal_error", ""])
       expect(error.warnings).to eq([{ "code" => "w" }])
       expect(error.warnings).to be_frozen
     end
 
     it "has no warnings unless given" do
-      expect(error_class.new("x").warnings).to eq([])
+      expect(validation_error.new("x").warnings).to eq([])
     end
   end
 
-  describe "ValidationError" do
-    it "is an ArgumentError, which existing worker code rescues" do
-      expect(validation_error.ancestors).to include(ArgumentError)
-      rescued = begin
-        bad_call
-      rescue ArgumentError => e
-        e
-      end
-      expect(rescued).to be_a(validation_error)
+  describe "the message" do
+    let(:step) { { "inputs" => { "cursor" => { "start_cursor" => 0, "end_cursor" => 10, "batch_size" => 10 } } } }
+    let(:warning) { { "code" => "non_canonical_spelling", "message" => "w", "path" => "batch_metadata.failure_strategy" } }
+
+    def context_error
+      rescued(validation_error) { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(step) }
     end
 
-    it "is caught by `rescue TaskerCore::BatchProcessing::Error`" do
-      rescued = begin
-        bad_call
-      rescue TaskerCore::BatchProcessing::Error => e
-        e
-      end
-      expect(rescued).to be_an_instance_of(validation_error)
+    it "is the core's message as it is: no code or path added" do
+      _ok, envelope_error, = TaskerBatch::Native.call("worker_context", step)
+      error = context_error
+      expect(error.message).to eq(envelope_error["message"])
+      expect(error.message).not_to include("missing_batch_id")
+      expect([error.code, error.path]).to eq(%w[missing_batch_id inputs.cursor.batch_id])
     end
 
-    it "counts as an Error for is_a?, kind_of? and ===" do
-      error = validation_error.new("x", code: "c", path: "p")
-      expect(error.is_a?(error_class)).to be(true)
-      expect(error.kind_of?(error_class)).to be(true) # rubocop:disable Style/ClassCheck
-      expect(error_class === error).to be(true) # rubocop:disable Style/CaseEquality
-      expect(error.is_a?(ArgumentError)).to be(true)
-      expect(error.is_a?(String)).to be(false)
-    end
-
-    it "does not make every ArgumentError an Error" do
-      expect(error_class === ArgumentError.new("x")).to be(false) # rubocop:disable Style/CaseEquality
-    end
-
-    it "exposes the core's code and path, and a message that names both" do
-      expect { bad_call }.to raise_error(validation_error) { |e|
-        expect(e.code).to eq("out_of_range")
-        expect(e.path).to eq("batch_size")
-        expect(e.message).to start_with("out_of_range at batch_size: ")
-        expect(e.message).to include("4294967296")
-        expect(e.warnings).to eq([])
-      }
-    end
-
-    it "leaves the path out of the message when the input itself is at fault" do
-      expect { TaskerBatch.call(:validate_cursor_config, nil) }.to raise_error(validation_error) { |e|
-        expect(e.path).to eq("")
-        expect(e.message).to start_with("type_mismatch: ")
-      }
-    end
-  end
-
-  describe "internal errors" do
-    # A bug in the core cannot be triggered from valid Ruby, so the native answer is stubbed:
-    # what matters here is how TaskerBatch maps the code.
-    it "are raised as Error itself (not a ValidationError) with code internal_error" do
+    it "keeps the warnings the core reported beside the error" do
       allow(TaskerBatch::Native).to receive(:call).and_return(
-        [false, { "code" => "internal_error", "message" => "a panic", "path" => "" }, []]
+        [false, { "code" => "invalid_value", "message" => "core text", "path" => "x" }, [warning]]
       )
-      expect { TaskerBatch.call(:validate_outcome, {}) }.to raise_error(error_class) { |e|
-        expect(e).to be_an_instance_of(error_class)
-        expect(e).not_to be_a(ArgumentError)
-        expect(e.code).to eq("internal_error")
-        expect(e.message).to include("a panic")
-      }
+      error = rescued(validation_error) { TaskerBatch.call(:validate_outcome, {}) }
+      expect(error.message).to eq("core text")
+      expect(error.warnings).to eq([warning])
     end
 
-    it "are not caught by `rescue ArgumentError`" do
-      allow(TaskerBatch::Native).to receive(:call).and_return(
-        [false, { "code" => "internal_error", "message" => "a panic", "path" => "" }, []]
+    it "is shown by inspect with code, path and warnings" do
+      error = validation_error.new("Missing batch_id", code: "missing_batch_id", path: "inputs.cursor.batch_id",
+                                                       warnings: [warning])
+      expect(error.inspect).to eq(
+        "#<TaskerCore::BatchProcessing::ValidationError: Missing batch_id " \
+        "code=\"missing_batch_id\" path=\"inputs.cursor.batch_id\" warnings=#{[warning].inspect}>"
       )
-      expect {
-        begin
-          TaskerBatch.call(:validate_outcome, {})
-        rescue ArgumentError
-          nil
-        end
-      }.to raise_error(error_class)
+    end
+
+    it "is shown by full_message with the details on the next line, before the backtrace" do
+      error = context_error
+      lines = error.full_message(highlight: false, order: :top).lines
+      expect(lines[0]).to include(error.message, "(TaskerCore::BatchProcessing::ValidationError)")
+      expect(lines[1]).to eq("code=\"missing_batch_id\" path=\"inputs.cursor.batch_id\" warnings=[]\n")
+      expect(lines[2]).to start_with("\tfrom ")
+      expect(error.message).not_to include("code=")
+    end
+
+    it "leaves the exception itself unchanged by full_message" do
+      error = context_error
+      before = [error.message, error.backtrace]
+      error.full_message
+      expect([error.message, error.backtrace]).to eq(before)
+      expect(error.full_message(highlight: false, order: :bottom)).to include("path=\"inputs.cursor.batch_id\"")
+    end
+
+    it "is the same for the errors the Ruby layer raises itself" do
+      error = rescued(validation_error) { TaskerCore::BatchProcessing.update_workflow_step_results(Object.new, {}) }
+      expect(error.code).to eq("type_mismatch")
+      expect(error.message).to start_with("expected a workflow step")
     end
   end
 end

@@ -218,7 +218,7 @@ RSpec.describe TaskerCore::Types::BatchProcessingOutcome do
 
     it "fill in the type when it is absent" do
       expect(described_class::NoBatches.new.to_h).to eq("type" => "no_batches")
-      expect(described_class::CreateBatches.new(wire.reject { |k, _| k == "type" }).type).to eq("create_batches")
+      expect(described_class::CreateBatches.new(wire.except("type")).type).to eq("create_batches")
     end
   end
 end

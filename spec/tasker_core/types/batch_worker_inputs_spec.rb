@@ -36,8 +36,8 @@ RSpec.describe TaskerCore::Types::BatchWorkerInputs do
 
   describe "validation" do
     it "needs a cursor on a worker that is not a no-op" do
-      expect { described_class.new({}) }.to raise_validation_error("missing_cursor").at("cursor")
-        .with_message(/Missing cursor configuration/)
+      expect { described_class.new({}) }
+        .to raise_validation_error("missing_cursor").at("cursor").with_message(/Missing cursor configuration/)
     end
 
     it "validates the cursor like a CursorConfig" do
@@ -47,6 +47,36 @@ RSpec.describe TaskerCore::Types::BatchWorkerInputs do
 
     it "rejects an is_no_op that is not a boolean" do
       expect { described_class.new(cursor: cursor, is_no_op: "no") }.to raise_validation_error("type_mismatch").at("is_no_op")
+    end
+  end
+
+  describe "nested structs" do
+    let(:wire) do
+      { "cursor" => cursor.merge("shard" => "eu"), "batch_metadata" => metadata, "is_no_op" => false }
+    end
+
+    it "asks the core once for the whole value, not again for its cursor and metadata" do
+      expect(TaskerBatch::Native).to receive(:call).once.and_call_original
+      inputs = described_class.new(wire)
+      expect(inputs.cursor.to_h).to eq(cursor.merge("shard" => "eu"))
+      expect(inputs.batch_metadata.to_h).to eq(metadata)
+    end
+
+    it "builds them from their own part of a validated value in from_wire, with no core call" do
+      expect(TaskerBatch::Native).not_to receive(:call)
+      inputs = described_class.from_wire(wire)
+      expect(inputs.cursor).to be_a(TaskerCore::Types::CursorConfig)
+      expect(inputs.cursor["shard"]).to eq("eu")
+      expect(inputs.batch_metadata).to be_a(TaskerCore::Types::BatchMetadata)
+      expect(inputs.to_h).to eq(wire)
+    end
+
+    it "leaves no mode behind: no thread-local is set, and a struct built afterwards is validated" do
+      threads_before = Thread.current.keys
+      described_class.new(wire)
+      expect(Thread.current.keys).to eq(threads_before)
+      expect { TaskerCore::Types::CursorConfig.new(cursor.merge("batch_size" => -1)) }
+        .to raise_validation_error("out_of_range").at("batch_size")
     end
   end
 end

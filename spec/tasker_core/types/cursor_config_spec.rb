@@ -22,12 +22,12 @@ RSpec.describe TaskerCore::Types::CursorConfig do
 
   describe "cursors are raw values, never coerced" do
     {
-      "a UUID" => ["00000000-0000-0000-0000-000000000000", "80000000-0000-0000-0000-000000000000"],
+      "a UUID" => %w[00000000-0000-0000-0000-000000000000 80000000-0000-0000-0000-000000000000],
       "an RFC 3339 timestamp (upstream's to_i made it 2024)" => ["2024-01-01T00:00:00Z", "2024-02-01T00:00:00Z"],
       "another string" => %w[apple melon],
       "a composite key (key order kept)" => [{ "region" => "eu", "page" => 0 }, { "region" => "us", "page" => 0 }],
       "a tuple" => [["eu", 0], ["us", 0]],
-      "an integer beyond 64 bits" => [2**64, 2**64 + 2]
+      "an integer beyond 64 bits" => [2**64, (2**64) + 2]
     }.each do |kind, (start, stop)|
       it "keeps #{kind}" do
         size = start.is_a?(Integer) ? stop - start : 0
@@ -57,7 +57,7 @@ RSpec.describe TaskerCore::Types::CursorConfig do
     end
 
     it "rejects a missing end_cursor" do
-      expect { described_class.new(attributes.reject { |k, _| k == "end_cursor" }) }
+      expect { described_class.new(attributes.except("end_cursor")) }
         .to raise_validation_error("missing_field").at("end_cursor")
     end
 

@@ -6,7 +6,7 @@ module TaskerCore
       # Helpers for batch step handlers: analyzers (partition and return an outcome), workers
       # (read the context, checkpoint, report) and convergence steps (detect and aggregate).
       #
-      #   class ProcessCsvBatch < TaskerCore::StepHandler::Base
+      #   class ProcessCsvBatch # < your framework's handler base class, if any
       #     include TaskerCore::StepHandler::Mixins::Batchable
       #
       #     def call(context)
@@ -23,6 +23,9 @@ module TaskerCore
       # Results are returned through the host's `success(result:, metadata:)` when it defines
       # one, and as plain `{"success" => true, "result" => ..., "metadata" => ...}` hashes (the
       # shape step results are stored in) otherwise.
+      #
+      # Handlers that inherit upstream's deprecated TaskerCore::StepHandler::Batchable get this
+      # module through that class.
       module Batchable
         # --- workers ----------------------------------------------------------------------
 
@@ -52,14 +55,7 @@ module TaskerCore
           unless more_changes.empty?
             changes = changes.is_a?(Hash) ? changes.merge(more_changes) : (changes || more_changes)
           end
-          step = workflow_step || @batch_workflow_step || (respond_to?(:workflow_step, true) && send(:workflow_step))
-          unless step
-            raise BatchProcessing::ValidationError.new(
-              "missing_field at workflow_step: expected a current step (call get_batch_context first, or pass workflow_step:)",
-              code: "missing_field", path: "workflow_step"
-            )
-          end
-          BatchProcessing.update_workflow_step_results(step, changes)
+          BatchProcessing.update_workflow_step_results(current_batch_step(workflow_step), changes)
         end
 
         # A worker's success result with the standard counters (String keys, as upstream).
@@ -203,6 +199,18 @@ module TaskerCore
         end
 
         private
+
+        # The step update_workflow_step_results writes to: `workflow_step:`, the one given to
+        # get_batch_context, or the host's own `workflow_step`.
+        def current_batch_step(workflow_step)
+          step = workflow_step || @batch_workflow_step || (respond_to?(:workflow_step, true) && send(:workflow_step))
+          return step if step
+
+          raise BatchProcessing::ValidationError.new(
+            "expected a current step (call get_batch_context first, or pass workflow_step:)",
+            code: "missing_field", path: "workflow_step"
+          )
+        end
 
         def batch_success(result, metadata)
           if respond_to?(:success, true)

@@ -132,11 +132,13 @@ RSpec.describe TaskerCore::StepHandler::Mixins::Batchable do
 
   describe "#create_cursor_configs" do
     it "splits integers over workers: 1000 over 3 is 334/334/332 at [0,334) [334,668) [668,1000)" do
-      expect(handler.create_cursor_configs(1000, 3)).to eq([
-        { "batch_id" => "001", "start_cursor" => 0, "end_cursor" => 334, "batch_size" => 334 },
-        { "batch_id" => "002", "start_cursor" => 334, "end_cursor" => 668, "batch_size" => 334 },
-        { "batch_id" => "003", "start_cursor" => 668, "end_cursor" => 1000, "batch_size" => 332 }
-      ])
+      expect(handler.create_cursor_configs(1000, 3)).to eq(
+        [
+          { "batch_id" => "001", "start_cursor" => 0, "end_cursor" => 334, "batch_size" => 334 },
+          { "batch_id" => "002", "start_cursor" => 334, "end_cursor" => 668, "batch_size" => 334 },
+          { "batch_id" => "003", "start_cursor" => 668, "end_cursor" => 1000, "batch_size" => 332 }
+        ]
+      )
     end
 
     it "never emits empty or negative trailing ranges (upstream did for 5 items over 10 workers)" do
@@ -174,7 +176,7 @@ RSpec.describe TaskerCore::StepHandler::Mixins::Batchable do
     it "#create_uuid_cursor_configs splits the UUID space, canonical lowercase, open at the end" do
       configs = handler.create_uuid_cursor_configs(2)
       expect(configs.map { |c| [c["start_cursor"], c["end_cursor"]] })
-        .to eq([["00000000-0000-0000-0000-000000000000", "80000000-0000-0000-0000-000000000000"],
+        .to eq([%w[00000000-0000-0000-0000-000000000000 80000000-0000-0000-0000-000000000000],
                 ["80000000-0000-0000-0000-000000000000", nil]])
     end
 
@@ -222,11 +224,12 @@ RSpec.describe TaskerCore::StepHandler::Mixins::Batchable do
     it "validates and puts the outcome, worker_count, total_items and metadata into the result" do
       result = handler.create_batches_outcome(worker_template_name: "process_batch", cursor_configs: configs,
                                               total_items: 1000, metadata: { file: "a.csv" })
-      expect(result["result"]).to equal_wire({
+      expected = {
         "batch_processing_outcome" => { "type" => "create_batches", "worker_template_name" => "process_batch",
                                         "worker_count" => 3, "cursor_configs" => configs, "total_items" => 1000 },
         "worker_count" => 3, "total_items" => 1000, "file" => "a.csv"
-      }, ordered: true)
+      }
+      expect(result["result"]).to equal_wire(expected, ordered: true)
     end
 
     it "rejects an invalid outcome before anything is returned" do
@@ -264,7 +267,7 @@ RSpec.describe TaskerCore::StepHandler::Mixins::Batchable do
     let(:scenario) { handler.detect_aggregation_scenario(dependency_results, "analyze", "w_") }
     let(:no_batches) do
       handler.detect_aggregation_scenario({ "analyze" => { "batch_processing_outcome" => { "type" => "no_batches" } },
-                                           "w_000" => { "no_op" => true } }, "analyze", "w_")
+                                            "w_000" => { "no_op" => true } }, "analyze", "w_")
     end
 
     it "runs the standard aggregation without a block" do
