@@ -1,0 +1,92 @@
+"""The base of every model that is validated by the core: a Pydantic v2 model whose
+construction and parsing send the input to one core operation and build the model from the
+canonical value the core returns. Pydantic only holds and names the fields."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Dict, List, Optional
+
+from pydantic import BaseModel, ConfigDict, PrivateAttr
+
+from . import _codec
+from .errors import Diagnostic, ValidationError
+
+
+class WireModel(BaseModel):
+    """A value of the contract, always in the canonical form the core returned.
+
+    - ``Model(**fields)`` and ``Model.model_validate(obj)`` validate in Rust and raise
+      :class:`~tasker_batch.ValidationError` (also a ``ValueError``) with the core's ``code``,
+      ``path`` and ``message``; ``model_validate_json(text)`` sends the text as it is.
+    - ``model_dump()`` is the wire JSON as Python values: contract keys in order, caller keys
+      kept after them, integers exact at any size. ``model_dump_json()`` is that JSON text.
+    - ``warnings`` holds what the core found suspicious but legal.
+    """
+
+    model_config = ConfigDict(extra="allow", validate_assignment=False, protected_namespaces=())
+
+    _operation: ClassVar[bytes] = b""
+    _defaults: ClassVar[Dict[str, Any]] = {}
+    _warnings: List[Diagnostic] = PrivateAttr(default_factory=list)
+
+    def __init__(self, **data: Any) -> None:
+        value, warnings = _codec.call_value(self._operation, {**self._defaults, **data})
+        self._check_shape(value)
+        super().__init__(**value)
+        self._warnings = warnings
+
+    @classmethod
+    def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Validates ``obj`` (a dict of the wire shape, or a model) in the core."""
+        if isinstance(obj, cls):
+            return obj
+        if isinstance(obj, dict) and cls._defaults:
+            obj = {**cls._defaults, **obj}
+        value, warnings = _codec.call_value(cls._operation, obj)
+        return cls._from_core(value, warnings)
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        """Validates the JSON text ``json_data`` in the core, exactly as written."""
+        text = _codec.c_text(json_data, "json_data")
+        value, warnings = _codec.call_raw(cls._operation, text)
+        return cls._from_core(value, warnings)
+
+    @classmethod
+    def _from_core(cls, value: Any, warnings: List[Diagnostic]) -> Any:
+        cls._check_shape(value)
+        # Pydantic's own validator on the canonical value: it builds nested models without
+        # sending them to the core again (the core validated the whole value at once).
+        model = cls.__pydantic_validator__.validate_python(value)
+        model._warnings = warnings
+        return model
+
+    @classmethod
+    def _check_shape(cls, value: Any) -> None:
+        """Refuses a canonical value of another variant than ``cls`` (a ``no_batches`` outcome
+        given to ``CreateBatchesOutcome``)."""
+        expected = cls._defaults.get("type")
+        if expected is not None and isinstance(value, dict) and value.get("type") != expected:
+            raise ValidationError(
+                "invalid_value", "type", f"expected type {expected!r} for {cls.__name__}, found {value.get('type')!r}"
+            )
+
+    @property
+    def warnings(self) -> List[Diagnostic]:
+        """The core's warnings about this value (``code``, ``message``, ``path``)."""
+        return list(self._warnings)
+
+    def model_dump_json(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+        """The wire JSON text (compact), integers exact at any size."""
+        if args or kwargs:
+            return super().model_dump_json(*args, **kwargs)
+        return _codec.encode(self.model_dump()).decode("utf-8")
+
+    def to_dict(self) -> Dict[str, Any]:
+        """The wire JSON as Python values (the same as ``model_dump()``)."""
+        return self.model_dump()
+
+
+def caller_keys(model: BaseModel) -> Optional[Dict[str, Any]]:
+    """The keys a caller added beyond the contract's, kept losslessly."""
+    return model.__pydantic_extra__
