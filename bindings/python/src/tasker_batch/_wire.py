@@ -4,7 +4,8 @@ canonical value the core returns. Pydantic only holds and names the fields."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Dict, List, Optional
+from enum import Enum
+from typing import Any, ClassVar, Dict, List, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
@@ -27,7 +28,7 @@ class WireModel(BaseModel):
 
     _operation: ClassVar[bytes] = b""
     _defaults: ClassVar[Dict[str, Any]] = {}
-    _warnings: List[Diagnostic] = PrivateAttr(default_factory=list)
+    _warnings: Sequence[Diagnostic] = PrivateAttr(default=())
 
     def __init__(self, **data: Any) -> None:
         value, warnings = _codec.call_value(self._operation, {**self._defaults, **data})
@@ -90,3 +91,41 @@ class WireModel(BaseModel):
 def caller_keys(model: BaseModel) -> Optional[Dict[str, Any]]:
     """The keys a caller added beyond the contract's, kept losslessly."""
     return model.__pydantic_extra__
+
+
+_IMMUTABLE = (type(None), bool, int, float, str, tuple, frozenset, Enum)
+_MISSING = object()
+_PLANS: Dict[type, Any] = {}
+
+
+def _plan(cls: Any) -> Any:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        fields = cls.model_fields
+        # Every field in order, with its default when that can be shared (immutable).
+        template = {name: f.default if isinstance(f.default, _IMMUTABLE) else _MISSING for name, f in fields.items()}
+        private = {name: attr.default for name, attr in cls.__private_attributes__.items()}
+        plan = (template, frozenset(fields), private, cls.model_config.get("extra") == "allow")
+        _PLANS[cls] = plan
+    return plan
+
+
+def construct(cls: Any, values: Dict[str, Any], private: Optional[Dict[str, Any]] = None) -> Any:
+    """A model of ``cls`` holding ``values`` (a canonical value from the core) without
+    validating it again: what ``model_construct`` does, minus its per-call default and
+    signature work, which costs more than the whole core call. Fields missing from ``values``
+    take their (immutable) defaults; other keys are the model's extras (caller keys)."""
+    template, names, private_defaults, allow_extra = _plan(cls)
+    own = template.copy()
+    own.update(values)
+    extra = None
+    if len(own) > len(template):
+        extra = {k: own.pop(k) for k in [k for k in values if k not in names]}
+    if _MISSING in own.values():
+        return cls.model_validate(values)  # a field without a value: let validation say so
+    model = cls.__new__(cls)
+    object.__setattr__(model, "__dict__", own)
+    object.__setattr__(model, "__pydantic_fields_set__", names & values.keys())
+    object.__setattr__(model, "__pydantic_extra__", (extra or {}) if allow_extra else None)
+    object.__setattr__(model, "__pydantic_private__", {**private_defaults, **private} if private else private_defaults.copy())
+    return model

@@ -3,13 +3,14 @@ step's data (its inputs, its results, its checkpoint)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, Optional, Sequence
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
 from . import _codec
 from .errors import Diagnostic
 from .legacy import CursorConfig, plain
+from ._wire import construct
 from .models import BatchMetadata, FailureStrategy, RustCursorConfig
 
 _WORKER_CONTEXT = b"worker_context"
@@ -83,7 +84,7 @@ class BatchWorkerContext(BaseModel):
     total_batches: int = 1
 
     _has_checkpoint: bool = PrivateAttr(default=False)
-    _warnings: List[Diagnostic] = PrivateAttr(default_factory=list)
+    _warnings: Sequence[Diagnostic] = PrivateAttr(default=())
 
     def __init__(self, **fields: Any) -> None:
         older = {name: fields.pop(name) for name in _OLDER_FIELDS if name in fields}
@@ -111,13 +112,10 @@ class BatchWorkerContext(BaseModel):
         cursor = value["cursor"]
         fields = _fields(value)
         strategy = FailureStrategy(value["failure_strategy"])
-        fields["batch_metadata"] = BatchMetadata.model_construct(**{**metadata, "failure_strategy": strategy})
-        fields["cursor"] = None if cursor is None else RustCursorConfig.model_construct(**cursor)
+        fields["batch_metadata"] = construct(BatchMetadata, {**metadata, "failure_strategy": strategy})
+        fields["cursor"] = None if cursor is None else construct(RustCursorConfig, cursor)
         fields["failure_strategy"] = strategy
-        context = cls.model_construct(**fields)
-        context._has_checkpoint = value["has_checkpoint"]
-        context._warnings = warnings
-        return context
+        return construct(cls, fields, {"_has_checkpoint": value["has_checkpoint"], "_warnings": warnings})
 
     # ------------------------------------------------------------- upstream's reads --
 

@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _codec
 from .context import BatchWorkerContext, step_data
+from ._wire import construct
 from .legacy import plain
 from .models import BatchAggregationResult, CreateBatchesOutcome, NoBatchesOutcome, RustCursorConfig
 
@@ -165,7 +166,7 @@ def aggregate_batch_results(worker_results: WorkerResults, max_errors: int = 100
         results = worker_results if type(worker_results) is list else list(worker_results)
     value, warnings = _codec.call_value(b"aggregate", {"batch_results": results, "max_errors": max_errors})
     del warnings  # null_result and the like: aggregate() is the call that returns everything
-    return BatchAggregationResult.__pydantic_validator__.validate_python(value)
+    return construct(BatchAggregationResult, value)
 
 
 def aggregate(
