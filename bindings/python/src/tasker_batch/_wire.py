@@ -29,12 +29,28 @@ class WireModel(BaseModel):
     _operation: ClassVar[bytes] = b""
     _defaults: ClassVar[Dict[str, Any]] = {}
     _warnings: Sequence[Diagnostic] = PrivateAttr(default=())
+    # The core's key order when it is not fields-then-extras (worker inputs keep the template's
+    # keys first): model_dump() gives that order back.
+    _order: Optional[Sequence[str]] = PrivateAttr(default=None)
 
     def __init__(self, **data: Any) -> None:
         value, warnings = _codec.call_value(self._operation, {**self._defaults, **data})
         self._check_shape(value)
         super().__init__(**value)
         self._warnings = warnings
+        self._order = self._core_order(value)
+
+    def _core_order(self, value: Any) -> Optional[Sequence[str]]:
+        keys = tuple(value) if isinstance(value, dict) else ()
+        return None if keys == tuple(self.__dict__) + tuple(self.__pydantic_extra__ or ()) else keys
+
+    def model_dump(self, *args: Any, **kwargs: Any) -> Dict[str, Any]:  # type: ignore[override]
+        """The wire JSON as Python values, keys in the core's order."""
+        dumped = super().model_dump(*args, **kwargs)
+        order = self._order
+        if order is None or args or kwargs or len(order) != len(dumped):
+            return dumped
+        return {key: dumped[key] for key in order}
 
     @classmethod
     def model_validate(cls, obj: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
@@ -60,6 +76,7 @@ class WireModel(BaseModel):
         # sending them to the core again (the core validated the whole value at once).
         model = cls.__pydantic_validator__.validate_python(value)
         model._warnings = warnings
+        model._order = model._core_order(value)
         return model
 
     @classmethod
