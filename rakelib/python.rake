@@ -30,7 +30,8 @@ end
 
 namespace :test do
   desc "Python: pytest (every public name, the conformance vectors through the typed API, docs/python.md examples)"
-  task python: "build:shared_library" do
+  task :python do
+    sh "cargo", "build", "-p", "tasker-batch", "--lib", chdir: TaskerBatchPython::ROOT
     sh TaskerBatchPython.library_env("debug"), TaskerBatchPython.python, "-m", "pytest", chdir: TaskerBatchPython::DIR
   end
 
@@ -44,8 +45,10 @@ namespace :bench do
   desc "Python: aggregate_batch_results and the per-worker calls against their baselines (release build)"
   task :python do
     sh "cargo", "build", "--release", "-p", "tasker-batch", "--lib", chdir: TaskerBatchPython::ROOT
-    sh TaskerBatchPython.library_env("release"), TaskerBatchPython.python,
-       File.join(TaskerBatchPython::ROOT, "bench/python/bench.py"), *ARGV.drop_while { |a| a != "--" }.drop(1)
+    bench = File.join(TaskerBatchPython::ROOT, "bench/python/bench.py")
+    # With orjson (installed in .deps/python) and as the package runs without it.
+    sh TaskerBatchPython.library_env("release"), TaskerBatchPython.python, bench
+    sh TaskerBatchPython.library_env("release"), TaskerBatchPython.python, bench, "--stdlib"
   end
 end
 

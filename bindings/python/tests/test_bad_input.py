@@ -118,3 +118,18 @@ def test_a_nul_in_an_operation_name_is_refused():
 def test_str_of_the_error_is_the_message():
     error = refused(float("nan"))
     assert str(error) == error.message and error.to_dict() == {"code": error.code, "message": error.message, "path": error.path}
+
+
+@pytest.mark.parametrize("where", [0, 150, 299])
+def test_a_bad_key_deep_in_a_large_input(where):
+    # Large enough for the level-by-level key check (the text is tens of kilobytes).
+    results = [{"items_processed": 1, "errors": [{"row": i, "detail": {"code": "x"}}]} for i in range(300)]
+    results[where]["errors"][0]["detail"] = {7: "bad"}
+    with pytest.raises(ValidationError) as raised:
+        tb.aggregate_batch_results(results)
+    assert (raised.value.code, raised.value.path) == ("type_mismatch", f"batch_results[{where}].errors[0].detail")
+
+
+def test_a_large_clean_input_passes():
+    results = [{"items_processed": 1, "errors": [{"row": i}], "meta": OrderedDict(a=1)} for i in range(300)]
+    assert tb.aggregate_batch_results(results).error_count == 300
