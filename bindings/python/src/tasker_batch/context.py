@@ -15,6 +15,7 @@ from .models import BatchMetadata, FailureStrategy, RustCursorConfig
 
 _WORKER_CONTEXT = b"worker_context"
 _OLDER_FIELDS = ("cursor_config", "batch_index", "total_batches")
+_STRATEGIES = {s.value: s for s in FailureStrategy}
 
 
 def step_data(step: Any) -> Dict[str, Any]:
@@ -106,16 +107,21 @@ class BatchWorkerContext(BaseModel):
         return cls.from_step_data(step_context)
 
     @classmethod
-    def _from_core(cls, value: Dict[str, Any], warnings: List[Diagnostic]) -> "BatchWorkerContext":
+    def _from_core(cls, value: Dict[str, Any], warnings: Sequence[Diagnostic]) -> "BatchWorkerContext":
         # The core's value is canonical: build without validating it a second time.
-        metadata = value["batch_metadata"]
-        cursor = value["cursor"]
-        fields = _fields(value)
-        strategy = FailureStrategy(value["failure_strategy"])
-        fields["batch_metadata"] = construct(BatchMetadata, {**metadata, "failure_strategy": strategy})
-        fields["cursor"] = None if cursor is None else construct(RustCursorConfig, cursor)
+        fields = dict(value)
+        has_checkpoint = fields.pop("has_checkpoint")
+        if fields["checkpoint"] is None:
+            fields["checkpoint"] = {}
+        strategy = _STRATEGIES[fields["failure_strategy"]]
         fields["failure_strategy"] = strategy
-        return construct(cls, fields, {"_has_checkpoint": value["has_checkpoint"], "_warnings": warnings})
+        metadata = dict(fields["batch_metadata"])
+        metadata["failure_strategy"] = strategy
+        fields["batch_metadata"] = construct(BatchMetadata, metadata)
+        cursor = fields["cursor"]
+        if cursor is not None:
+            fields["cursor"] = construct(RustCursorConfig, cursor)
+        return construct(cls, fields, {"_has_checkpoint": has_checkpoint, "_warnings": warnings})
 
     # ------------------------------------------------------------- upstream's reads --
 
