@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Literal, Optional, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer
 
+from . import _codec
 from ._wire import WireModel
 
 
@@ -131,8 +132,6 @@ class BatchAggregationResult(BaseModel):
 
 def outcome_from_dict(value: Any) -> BatchProcessingOutcome:
     """Parses a ``batch_processing_outcome`` of either type, validated by the core."""
-    from . import _codec
-
     canonical, warnings = _codec.call_value(b"validate_outcome", value)
     klass = NoBatchesOutcome if canonical.get("type") == "no_batches" else CreateBatchesOutcome
     return klass._from_core(canonical, warnings)
