@@ -1,9 +1,9 @@
 # frozen_string_literal: true
 
-# Other languages on the C header: the conformance vectors through Python (ctypes) and Node
-# (koffi), and the C example programs. Rake loads this file after the Rakefile; the last line
-# adds these tasks to `rake test`. Each builds the shared library first. Python's venv and
-# Node's node_modules come from bin/setup.
+# Other languages on the C header: the conformance vectors through Node (koffi), and the C
+# example programs (Python is rakelib/python.rake). Rake loads this file after the Rakefile; the
+# last line adds these tasks to `rake test`. Each builds the shared library first. Node's
+# node_modules come from bin/setup.
 
 module TaskerBatchBindings
   ROOT = File.expand_path("..", __dir__)
@@ -40,14 +40,6 @@ namespace :build do
 end
 
 namespace :test do
-  desc "Python: the conformance vectors and the module's API through ctypes (pytest)"
-  task python: "build:shared_library" do
-    python = File.join(TaskerBatchBindings::ROOT, ".deps/python/bin/python")
-    TaskerBatchBindings.require_setup(python, "The Python venv with pytest")
-    sh TaskerBatchBindings.library_env, python, "-m", "pytest",
-       chdir: File.join(TaskerBatchBindings::ROOT, "bindings/python")
-  end
-
   desc "Node: the conformance vectors and the module's API through koffi (node --test)"
   task node: "build:shared_library" do
     dir = File.join(TaskerBatchBindings::ROOT, "bindings/node")
@@ -81,4 +73,4 @@ namespace :test do
 end
 
 # Rake merges prerequisites: `rake test` runs the Rakefile's suites, then these.
-task test: %w[test:python test:node test:examples]
+task test: %w[test:node test:examples]
