@@ -3,7 +3,7 @@
 // package is this call with a name and a type.
 
 import { Diagnostic, TaskerBatchError, ValidationError } from './errors';
-import { decode, encode, JsonValue } from './json';
+import { decode, encode, encodeMember, JsonValue } from './json';
 import { callEncoded, callNative } from './native';
 
 /** Where warnings go. Without `onWarning` a warning is emitted with process.emitWarning. */
@@ -43,12 +43,12 @@ export function encodeOptionsFirst(options: ReadonlyArray<readonly [string, unkn
   let text = '{';
   for (const [key, value] of options) {
     if (text.length > 1) text += ',';
-    text += `${JSON.stringify(key)}:${value === undefined ? 'null' : encode(value)}`;
+    text += `${JSON.stringify(key)}:${value === undefined ? 'null' : encodeMember(key, value)}`;
   }
   for (const [key, value] of bulk) {
     if (value === undefined) continue;
     if (text.length > 1) text += ',';
-    text += `${JSON.stringify(key)}:${encode(value)}`;
+    text += `${JSON.stringify(key)}:${encodeMember(key, value)}`;
   }
   return `${text}}`;
 }

@@ -27,6 +27,19 @@ const LONE_SURROGATE = /\p{Surrogate}/u;
 // JSON.stringify writes a lone surrogate as a lowercase escape; nothing else it writes matches.
 const SURROGATE_ESCAPE = /\\ud[89a-f]/;
 
+/**
+ * `encode` for the value at `key` of a request written in parts: an error's path starts at `key`.
+ */
+export function encodeMember(key: string, value: unknown): string {
+  try {
+    return encode(value);
+  } catch (e) {
+    if (!(e instanceof ValidationError)) throw e;
+    const path = formatPath([key]) + (e.path === '' || e.path.startsWith('[') ? e.path : `.${e.path}`);
+    throw new ValidationError(e.code, path, e.message, e.warnings);
+  }
+}
+
 /** The compact JSON text of `value`; throws ValidationError (code invalid_json, with the path) for what JSON cannot carry. */
 export function encode(value: unknown): string {
   let text: string | undefined;
@@ -53,7 +66,8 @@ export function decode(text: string): JsonValue {
  * JSON.stringify (compact) that writes a BigInt as its digits and throws a ValidationError at the
  * path of NaN, Infinity, a cycle, a lone surrogate, a Map, a Set, a function, a symbol, or
  * `undefined` anywhere but as an object's member (a member whose value is `undefined`, a function
- * or a symbol is absent, as with JSON.stringify and TypeScript's optional properties).
+ * or a symbol is absent, as with JSON.stringify and TypeScript's optional properties). Other
+ * objects are written as JSON.stringify writes them: their own enumerable properties.
  */
 export function exactStringify(value: unknown): string {
   return new Writer().write(value, '');
@@ -92,7 +106,6 @@ class Writer {
     if (object instanceof Map || object instanceof Set || object instanceof WeakMap || object instanceof WeakSet) {
       this.fail(`expected a JSON value, found a ${object.constructor.name} (convert it, e.g. Object.fromEntries or Array.from)`);
     }
-    if (ArrayBuffer.isView(object)) this.fail(`expected a JSON value, found a ${object.constructor.name} (use Array.from)`);
     if (this.ancestors.has(object)) this.fail('expected a JSON value, found an object that contains itself');
     this.ancestors.add(object);
     let out: string;

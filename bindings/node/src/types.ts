@@ -130,7 +130,7 @@ export interface ConvergenceResult {
   status: 'succeeded' | 'failed';
   scenario: ScenarioName;
   failure_strategy: FailureStrategy;
-  reason?: string;
+  reason: string | null;
   aggregation: BatchAggregationResult;
   failed_batches: FailedBatch[];
   coverage: {
