@@ -13,7 +13,7 @@ export function stringify(value: unknown): string {
   return encode(value);
 }
 
-/** The core's operations: name and one-line description each. */
-export function operations(): Array<{ name: string; description: string }> {
-  return JSON.parse(operationsText()) as Array<{ name: string; description: string }>;
+/** The names of the core's operations (docs/operations.md describes each). */
+export function operations(): string[] {
+  return JSON.parse(operationsText()) as string[];
 }
