@@ -1,9 +1,9 @@
 # frozen_string_literal: true
 
-# Other languages on the C header: the conformance vectors through Python (ctypes) and Node
-# (koffi), and the C example programs. Rake loads this file after the Rakefile; the last line
-# adds these tasks to `rake test`. Each builds the shared library first. Python's venv and
-# Node's node_modules come from bin/setup.
+# Other languages on the C header: the conformance vectors through Python (ctypes), and the C
+# example programs (the npm package is in node.rake). Rake loads this file after the Rakefile;
+# the last line adds these tasks to `rake test`. Each builds the shared library first. Python's
+# venv comes from bin/setup.
 
 module TaskerBatchBindings
   ROOT = File.expand_path("..", __dir__)
@@ -48,14 +48,6 @@ namespace :test do
        chdir: File.join(TaskerBatchBindings::ROOT, "bindings/python")
   end
 
-  desc "Node: the conformance vectors and the module's API through koffi (node --test)"
-  task node: "build:shared_library" do
-    dir = File.join(TaskerBatchBindings::ROOT, "bindings/node")
-    TaskerBatchBindings.require_setup(File.join(dir, "node_modules/koffi"), "koffi")
-    # The spec reporter: one line a test, failures repeated at the end (TAP is five times longer).
-    sh TaskerBatchBindings.library_env, "node", "--test", "--test-reporter=spec", chdir: dir
-  end
-
   desc "C: build examples/*.c warning-free against the shared library and run them (and under valgrind when installed)"
   task examples: "build:shared_library" do
     out_dir = File.join(TaskerBatchBindings.debug_dir, "c-examples")
@@ -81,4 +73,4 @@ namespace :test do
 end
 
 # Rake merges prerequisites: `rake test` runs the Rakefile's suites, then these.
-task test: %w[test:python test:node test:examples]
+task test: %w[test:python test:examples]
