@@ -121,7 +121,7 @@ function updateStepResults(step, changes) {
     const processed = count(changes.processed_count, 'changes.processed_count');
     if (context.checkpoint !== null && processed < context.checkpoint.items_processed) throw new BaselineError('checkpoint_backwards', 'changes.processed_count', 'decreasing');
   }
-  return { ...(isObject(step.results) ? step.results : {}), ...changes };
+  return Object.assign({}, isObject(step.results) ? step.results : {}, changes);
 }
 
 /** The standard aggregation of worker results (an array; nulls skipped; wrappers unwrapped). */

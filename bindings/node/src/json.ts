@@ -4,11 +4,12 @@
 // JSON.stringify is exact for most data but changes some values without a word: NaN and
 // Infinity become null, `undefined` in an array becomes null, a Map or a Set becomes {}, a lone
 // surrogate becomes an escape that no UTF-8 text can carry; it throws on a BigInt and on a cycle.
-// `encode` runs JSON.stringify first and looks at its text: when the text cannot hold one of those
-// changes (no `null`, no `{}`, no `\u` escape of a surrogate) it is sent as it is. Otherwise, or
-// when JSON.stringify threw, the exact writer runs: it writes a BigInt as its digits and throws a
-// ValidationError naming the path of anything JSON cannot carry. A `null` or a `{}` that was in
-// the data only costs the exact writer's time.
+// `encode` runs JSON.stringify first and looks at its text. When the text cannot hold one of those
+// changes (no `null`, no `{}`, no `\u` escape of a surrogate) it is sent as it is. When it might,
+// a walk over the value (checks only, no writing) either finds the culprit and throws a
+// ValidationError at its path, or finds none and the text is sent. Only when JSON.stringify threw
+// (a BigInt, a cycle) does the exact writer run: it writes a BigInt as its digits and names the
+// path of anything JSON cannot carry.
 //
 // JSON.parse rounds an integer past 2^53; `decode` uses it unless the text holds 16 digits in a
 // row, and then the exact reader, which gives such integers as BigInt.
@@ -48,11 +49,70 @@ export function encode(value: unknown): string {
   } catch {
     return exactStringify(value); // a BigInt or a cycle: the exact writer says which
   }
-  if (text === undefined || text.includes('null') || text.includes('{}') || (text.includes('\\u') && SURROGATE_ESCAPE.test(text))) {
-    return exactStringify(value);
-  }
+  if (text === undefined) return exactStringify(value); // undefined, a function or a symbol: the error
+  const escaped = text.includes('\\u') && SURROGATE_ESCAPE.test(text);
+  if (escaped || text.includes('null') || text.includes('{}')) new Checker(escaped).check(value);
   return text;
 }
+
+// The walk `encode` runs over a value JSON.stringify wrote without throwing (so: no BigInt, no
+// cycle) when its text might hide a change: the same rules as the exact writer, without writing.
+class Checker {
+  private readonly keys: Array<string | number> = [];
+
+  constructor(private readonly strings: boolean) {}
+
+  check(input: unknown, key = ''): void {
+    let value = input;
+    if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      value = (value as { toJSON(key: string): unknown }).toJSON(key);
+    }
+    switch (typeof value) {
+      case 'number':
+        if (value - value !== 0) this.fail(`expected a finite number, found ${value}`);
+        return;
+      case 'string':
+        if (this.strings && LONE_SURROGATE.test(value)) this.fail(LONE_SURROGATE_MESSAGE);
+        return;
+      case 'boolean':
+      case 'bigint':
+        return;
+      case 'object':
+        break;
+      default:
+        this.fail(`expected a JSON value, found ${describe(value)}`);
+    }
+    if (value === null) return;
+    if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
+      this.fail(`expected a JSON value, found a ${value.constructor.name} (convert it, e.g. Object.fromEntries or Array.from)`);
+    }
+    if (value instanceof Number || value instanceof String || value instanceof Boolean) return this.check(value.valueOf(), key);
+    if (Array.isArray(value)) {
+      for (let i = 0; i < value.length; i++) {
+        this.keys.push(i);
+        this.check(value[i], String(i));
+        this.keys.pop();
+      }
+      return;
+    }
+    const record = value as Record<string, unknown>;
+    for (const name in record) {
+      if (!Object.prototype.hasOwnProperty.call(record, name)) continue;
+      const member = record[name];
+      if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+      this.keys.push(name);
+      if (this.strings && LONE_SURROGATE.test(name)) this.fail(LONE_SURROGATE_MESSAGE);
+      this.check(member, name);
+      this.keys.pop();
+    }
+  }
+
+  private fail(message: string): never {
+    throw new ValidationError(INVALID, formatPath(this.keys), message);
+  }
+}
+
+const LONE_SURROGATE_MESSAGE = 'expected a string of whole characters, found a lone surrogate (UTF-8 cannot carry it)';
 
 /** JSON.parse, except that integers outside Number's safe range come back as BigInt (exact). */
 export function decode(text: string): JsonValue {
@@ -141,7 +201,7 @@ class Writer {
 
   private string(text: string): string {
     if (LONE_SURROGATE.test(text)) {
-      this.fail('expected a string of whole characters, found a lone surrogate (UTF-8 cannot carry it)');
+      this.fail(LONE_SURROGATE_MESSAGE);
     }
     return JSON.stringify(text);
   }
