@@ -16,6 +16,8 @@ const path = require('node:path');
 
 const tb = require(path.resolve(__dirname, '..', '..', 'bindings', 'node'));
 const pure = require('./pure_js');
+const { encode } = require(path.resolve(__dirname, '..', '..', 'bindings', 'node', 'dist', 'json'));
+const { callEncoded } = require(path.resolve(__dirname, '..', '..', 'bindings', 'node', 'dist', 'native'));
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS || 15);
 const BUDGET_MS = Number(process.env.BENCH_ROUND_MS || 40); // per subject per round
@@ -101,6 +103,9 @@ for (const n of [10, 100, 10000]) {
   assert.deepEqual(ours, pure.aggregate(results), 'the baseline computes the same aggregation');
   const outputText = JSON.stringify(ours);
   const input = { batch_results: results };
+  // The parts of the call: the encoder (JSON.stringify and the text checks), and the core's
+  // operation on the text the encoder wrote (koffi's copy in and out, parse, aggregate, envelope).
+  const requestText = `{"max_errors":null,"reducers":null,"batch_results":${JSON.stringify(results)}}`;
   report(
     `aggregateBatchResults, ${n} results`,
     compare({
@@ -110,6 +115,8 @@ for (const n of [10, 100, 10000]) {
       },
       'tasker-batch aggregateBatchResults': () => keep(tb.aggregateBatchResults(results)),
       'pure-JS loop of the same rules': () => keep(pure.aggregate(results)),
+      '  part: the encoder (JSON.stringify + its text checks)': () => keep(encode(results)),
+      '  part: the core call on that text (koffi in, Rust, koffi out)': () => keep(callEncoded('aggregate', requestText)),
     }),
   );
 }
