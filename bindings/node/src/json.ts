@@ -51,68 +51,9 @@ export function encode(value: unknown): string {
   }
   if (text === undefined) return exactStringify(value); // undefined, a function or a symbol: the error
   const escaped = text.includes('\\u') && SURROGATE_ESCAPE.test(text);
-  if (escaped || text.includes('null') || text.includes('{}')) new Checker(escaped).check(value);
+  if (escaped || text.includes('null') || text.includes('{}')) new Walker(false, escaped).walk(value, '');
   return text;
 }
-
-// The walk `encode` runs over a value JSON.stringify wrote without throwing (so: no BigInt, no
-// cycle) when its text might hide a change: the same rules as the exact writer, without writing.
-class Checker {
-  private readonly keys: Array<string | number> = [];
-
-  constructor(private readonly strings: boolean) {}
-
-  check(input: unknown, key = ''): void {
-    let value = input;
-    if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-      value = (value as { toJSON(key: string): unknown }).toJSON(key);
-    }
-    switch (typeof value) {
-      case 'number':
-        if (value - value !== 0) this.fail(`expected a finite number, found ${value}`);
-        return;
-      case 'string':
-        if (this.strings && LONE_SURROGATE.test(value)) this.fail(LONE_SURROGATE_MESSAGE);
-        return;
-      case 'boolean':
-      case 'bigint':
-        return;
-      case 'object':
-        break;
-      default:
-        this.fail(`expected a JSON value, found ${describe(value)}`);
-    }
-    if (value === null) return;
-    if (value instanceof Map || value instanceof Set || value instanceof WeakMap || value instanceof WeakSet) {
-      this.fail(`expected a JSON value, found a ${value.constructor.name} (convert it, e.g. Object.fromEntries or Array.from)`);
-    }
-    if (value instanceof Number || value instanceof String || value instanceof Boolean) return this.check(value.valueOf(), key);
-    if (Array.isArray(value)) {
-      for (let i = 0; i < value.length; i++) {
-        this.keys.push(i);
-        this.check(value[i], String(i));
-        this.keys.pop();
-      }
-      return;
-    }
-    const record = value as Record<string, unknown>;
-    for (const name in record) {
-      if (!Object.prototype.hasOwnProperty.call(record, name)) continue;
-      const member = record[name];
-      if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
-      this.keys.push(name);
-      if (this.strings && LONE_SURROGATE.test(name)) this.fail(LONE_SURROGATE_MESSAGE);
-      this.check(member, name);
-      this.keys.pop();
-    }
-  }
-
-  private fail(message: string): never {
-    throw new ValidationError(INVALID, formatPath(this.keys), message);
-  }
-}
-
-const LONE_SURROGATE_MESSAGE = 'expected a string of whole characters, found a lone surrogate (UTF-8 cannot carry it)';
 
 /** JSON.parse, except that integers outside Number's safe range come back as BigInt (exact). */
 export function decode(text: string): JsonValue {
@@ -130,15 +71,26 @@ export function decode(text: string): JsonValue {
  * objects are written as JSON.stringify writes them: their own enumerable properties.
  */
 export function exactStringify(value: unknown): string {
-  return new Writer().write(value, '');
+  return new Walker(true, true).walk(value, '');
 }
 
-class Writer {
-  // The keys from the root to the value being written, for the path of an error.
+const LONE_SURROGATE_MESSAGE = 'expected a string of whole characters, found a lone surrogate (UTF-8 cannot carry it)';
+
+// One walk for the two uses, so that the rules of what JSON carries have one home: the exact
+// writer (`writing`: it returns the text), and the check `encode` runs over a value that
+// JSON.stringify wrote without throwing (so no BigInt, no cycle) when its text might hide a
+// change (it returns ''). `strings`: whether strings and keys are checked for lone surrogates.
+class Walker {
+  // The keys from the root to the value being walked, for the path of an error.
   private readonly keys: Array<string | number> = [];
   private readonly ancestors = new Set<object>();
 
-  write(input: unknown, key: string): string {
+  constructor(
+    private readonly writing: boolean,
+    private readonly strings: boolean,
+  ) {}
+
+  walk(input: unknown, key: string): string {
     let value = input;
     if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
       value = (value as { toJSON(key: string): unknown }).toJSON(key);
@@ -148,62 +100,62 @@ class Writer {
     }
     switch (typeof value) {
       case 'bigint':
-        return value.toString();
+        return this.writing ? value.toString() : '';
       case 'number':
-        if (!Number.isFinite(value)) this.fail(`expected a finite number, found ${value}`);
-        return JSON.stringify(value);
+        if (value - value !== 0) this.fail(`expected a finite number, found ${value}`);
+        return this.writing ? JSON.stringify(value) : '';
       case 'string':
         return this.string(value);
       case 'boolean':
-        return value ? 'true' : 'false';
+        return this.writing ? (value ? 'true' : 'false') : '';
       case 'object':
         break;
       default:
         this.fail(`expected a JSON value, found ${describe(value)}`);
     }
-    if (value === null) return 'null';
+    if (value === null) return this.writing ? 'null' : '';
     const object = value as object;
     if (object instanceof Map || object instanceof Set || object instanceof WeakMap || object instanceof WeakSet) {
       this.fail(`expected a JSON value, found a ${object.constructor.name} (convert it, e.g. Object.fromEntries or Array.from)`);
     }
-    if (this.ancestors.has(object)) this.fail('expected a JSON value, found an object that contains itself');
-    this.ancestors.add(object);
-    let out: string;
+    if (this.writing) {
+      if (this.ancestors.has(object)) this.fail('expected a JSON value, found an object that contains itself');
+      this.ancestors.add(object);
+    }
+    let out = '';
     if (Array.isArray(object)) {
-      out = '[';
+      if (this.writing) out = '[';
       for (let i = 0; i < object.length; i++) {
         this.keys.push(i);
-        if (i > 0) out += ',';
-        out += this.write(object[i], String(i));
+        if (this.writing && i > 0) out += ',';
+        out += this.walk(object[i], String(i));
         this.keys.pop();
       }
-      out += ']';
+      if (this.writing) out += ']';
     } else {
-      out = '{';
+      if (this.writing) out = '{';
       let first = true;
       const record = object as Record<string, unknown>;
       for (const name of Object.keys(record)) {
         const member = record[name];
         if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
         this.keys.push(name);
-        if (!first) out += ',';
+        if (this.writing && !first) out += ',';
         first = false;
         out += this.string(name);
-        out += ':';
-        out += this.write(member, name);
+        if (this.writing) out += ':';
+        out += this.walk(member, name);
         this.keys.pop();
       }
-      out += '}';
+      if (this.writing) out += '}';
     }
     this.ancestors.delete(object);
     return out;
   }
 
   private string(text: string): string {
-    if (LONE_SURROGATE.test(text)) {
-      this.fail(LONE_SURROGATE_MESSAGE);
-    }
-    return JSON.stringify(text);
+    if (this.strings && LONE_SURROGATE.test(text)) this.fail(LONE_SURROGATE_MESSAGE);
+    return this.writing ? JSON.stringify(text) : '';
   }
 
   private fail(message: string): never {
