@@ -1,9 +1,8 @@
 # frozen_string_literal: true
 
-# Other languages on the C header: the conformance vectors through Node (koffi), and the C
-# example programs (Python is rakelib/python.rake). Rake loads this file after the Rakefile; the
-# last line adds these tasks to `rake test`. Each builds the shared library first. Node's
-# node_modules come from bin/setup.
+# Other languages on the C header: the C example programs (Python's tasks are in python.rake,
+# Node's in node.rake). Rake loads this file after the Rakefile; the last line adds these tasks
+# to `rake test`. Each builds the shared library first.
 
 module TaskerBatchBindings
   ROOT = File.expand_path("..", __dir__)
@@ -40,14 +39,6 @@ namespace :build do
 end
 
 namespace :test do
-  desc "Node: the conformance vectors and the module's API through koffi (node --test)"
-  task node: "build:shared_library" do
-    dir = File.join(TaskerBatchBindings::ROOT, "bindings/node")
-    TaskerBatchBindings.require_setup(File.join(dir, "node_modules/koffi"), "koffi")
-    # The spec reporter: one line a test, failures repeated at the end (TAP is five times longer).
-    sh TaskerBatchBindings.library_env, "node", "--test", "--test-reporter=spec", chdir: dir
-  end
-
   desc "C: build examples/*.c warning-free against the shared library and run them (and under valgrind when installed)"
   task examples: "build:shared_library" do
     out_dir = File.join(TaskerBatchBindings.debug_dir, "c-examples")
@@ -73,4 +64,4 @@ namespace :test do
 end
 
 # Rake merges prerequisites: `rake test` runs the Rakefile's suites, then these.
-task test: %w[test:node test:examples]
+task test: %w[test:examples]

@@ -1,12 +1,15 @@
 'use strict';
 // Every case of every shared vector (spec/conformance/*.json, format and comparison rules in its
-// README) through Node, two ways:
+// README) through the package, two ways:
 //
 // - the text path: callJson with the input's exact text from the file, the envelope's value
 //   compared byte for byte with `value_text` and by the README's rules with `value` (numbers by
 //   their text: JS numbers cannot tell 1 from 1.0 nor keep 2^64);
-// - the object path: callWithWarnings with the input as JS values (BigInt past 2^53), which is
-//   what every Node caller does (skipped when the input has no JS form).
+// - the typed path: the input as JS values (BigInt past 2^53) through the package's typed
+//   function for the operation (validateOutcome, partition, createBatchWorkerContext,
+//   updateStepResults, aggregateBatchResults, converge, …), which is what a worker author calls;
+//   through `call` only where the input is not of the typed function's shape (skipped when the
+//   input has no JS form).
 
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
@@ -14,7 +17,8 @@ const path = require('node:path');
 const { describe, test } = require('node:test');
 
 const taskerBatch = require('..');
-const { parseTree, isIntegerText } = require('../json');
+const { parseTree, isIntegerText } = require('../dist/json');
+const { typedCall, TYPED } = require('./typed-call');
 
 const SPEC_DIR = path.resolve(__dirname, '..', '..', '..', 'spec', 'conformance');
 const EXPECT_KEYS = new Set(['value', 'value_text', 'ordered', 'warnings', 'error']);
@@ -174,7 +178,13 @@ function jsInput(c) {
     if (e instanceof RangeError) return { skip: 'the input is nested deeper than this reader goes' };
     return { skip: `the input text is not JSON, so it has no JS form (${e.message.slice(0, 80)})` };
   }
-  const duplicate = duplicateKey(tree);
+  let duplicate;
+  try {
+    duplicate = duplicateKey(tree);
+  } catch (e) {
+    if (e instanceof RangeError) return { skip: 'the input is nested deeper than this reader goes' };
+    throw e;
+  }
   if (duplicate !== null) return { skip: `the input names the key ${JSON.stringify(duplicate)} twice: a JS object cannot hold both` };
   return { value: taskerBatch.parse(c.inputText) };
 }
@@ -203,7 +213,7 @@ function checkObjectPath(t, c, sourceText) {
     const code = member(c.error, 'code').value;
     const Klass = code === 'internal_error' ? taskerBatch.TaskerBatchError : taskerBatch.ValidationError;
     assert.throws(
-      () => taskerBatch.callWithWarnings(c.op, input.value),
+      () => typedCall(c.op, input.value),
       (error) => {
         assert.equal(error.constructor, Klass);
         assert.deepEqual([error.code, error.path], diagnostics({ elements: [c.error] })[0]);
@@ -213,7 +223,7 @@ function checkObjectPath(t, c, sourceText) {
     );
     return;
   }
-  const result = taskerBatch.callWithWarnings(c.op, input.value);
+  const result = typedCall(c.op, input.value);
   const actualText = taskerBatch.stringify(result.value);
   const actual = parseTree(actualText);
   const value = member(c.expect, 'value');
@@ -236,13 +246,26 @@ for (const file of vectorFiles()) {
     for (const c of readCases(file)) {
       describe(c.name, () => {
         test('text path (callJson)', () => checkTextPath(c, sourceText));
-        test('object path (callWithWarnings)', (t) => checkObjectPath(t, c, sourceText));
+        test('typed path', (t) => checkObjectPath(t, c, sourceText));
       });
     }
   });
 }
 
 describe('the runner itself', () => {
+  test('runs every operation through its typed function for some case (not only through call)', () => {
+    const typedOps = new Set();
+    for (const file of vectorFiles()) {
+      for (const c of readCases(file)) {
+        const input = jsInput(c);
+        if (input.skip) continue;
+        if (TYPED[c.op]?.(input.value)) typedOps.add(c.op);
+      }
+    }
+    const ops = new Set(vectorFiles().flatMap((f) => readCases(f).map((c) => c.op)));
+    assert.deepEqual([...typedOps].sort(), [...ops].sort());
+  });
+
   test('finds the vectors (a runner that reads no case proves nothing)', () => {
     const counts = Object.fromEntries(vectorFiles().map((f) => [f, readCases(f).length]));
     assert.ok(Object.keys(counts).length >= 11, JSON.stringify(counts));

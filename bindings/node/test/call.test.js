@@ -1,6 +1,6 @@
 'use strict';
-// The module's own API: values in and out, exact integers, errors, warnings, the edges of the
-// C ABI as Node sees them.
+// The untyped layer under the typed API: call, callWithWarnings, callJson, parse and stringify,
+// errors, warnings, the edges of the C ABI as Node sees them.
 
 const assert = require('node:assert/strict');
 const { spawnSync } = require('node:child_process');
@@ -52,10 +52,25 @@ describe('call', () => {
   });
 
   test('refuses what JSON cannot carry instead of sending null', () => {
-    assert.throws(() => taskerBatch.call('aggregate', { batch_results: [{ items_processed: NaN }] }), TypeError);
+    assert.throws(() => taskerBatch.call('aggregate', { batch_results: [{ items_processed: NaN }] }), {
+      name: 'ValidationError',
+      code: 'invalid_json',
+      path: 'batch_results[0].items_processed',
+    });
     const cycle = {};
     cycle.self = cycle;
-    assert.throws(() => taskerBatch.call('aggregate', cycle), TypeError);
+    assert.throws(() => taskerBatch.call('aggregate', cycle), { code: 'invalid_json', path: 'self' });
+  });
+
+  test('hands warnings to onWarning, or to process.emitWarning', async () => {
+    const seen = [];
+    taskerBatch.call('validate_outcome', gapOutcome(), { onWarning: (w) => seen.push(w.code) });
+    assert.deepEqual(seen, ['range_gap']);
+    const emitted = new Promise((resolve) => process.once('warning', resolve));
+    taskerBatch.call('validate_outcome', gapOutcome());
+    const warning = await emitted;
+    assert.equal(warning.name, 'TaskerBatchWarning');
+    assert.equal(warning.code, 'range_gap');
   });
 });
 
@@ -70,8 +85,10 @@ describe('errors', () => {
         assert.ok(error instanceof Error);
         assert.equal(error.name, 'ValidationError');
         assert.deepEqual([error.code, error.path], ['worker_count_mismatch', 'worker_count']);
-        assert.match(error.detail, /cursor_configs length \(2\) must equal worker_count \(3\)/);
-        assert.ok(error.message.startsWith('worker_count_mismatch at worker_count: '));
+        // The core's message as it is (issue 8: no "code at path:" prefix); code and path are attributes.
+        assert.equal(error.message, 'cursor_configs length (2) must equal worker_count (3)');
+        assert.ok(!error.message.startsWith('worker_count_mismatch at '), error.message);
+        assert.deepEqual(error.toJSON(), { code: error.code, path: error.path, message: error.message });
         assert.deepEqual(error.warnings, []);
         return true;
       },
@@ -133,9 +150,10 @@ describe('exact JSON', () => {
     assert.deepEqual(taskerBatch.parse('{"__proto__": 1}'), JSON.parse('{"__proto__": 1}'));
   });
 
-  test('stringify writes BigInt digits and leaves out what JSON.stringify leaves out', () => {
-    assert.equal(taskerBatch.stringify({ a: 2n ** 70n, b: undefined, c: [undefined, 1] }), '{"a":1180591620717411303424,"c":[null,1]}');
+  test('stringify writes BigInt digits; an undefined member is absent, an undefined element an error', () => {
+    assert.equal(taskerBatch.stringify({ a: 2n ** 70n, b: undefined, c: [1] }), '{"a":1180591620717411303424,"c":[1]}');
     assert.equal(taskerBatch.stringify({ at: new Date(0) }), '{"at":"1970-01-01T00:00:00.000Z"}');
+    assert.throws(() => taskerBatch.stringify({ c: [undefined, 1] }), { code: 'invalid_json', path: 'c[0]' });
   });
 });
 
@@ -164,7 +182,8 @@ describe('the library', () => {
       encoding: 'utf8',
     });
     assert.notEqual(run.status, 0);
-    assert.ok(run.stderr.includes(`cannot load the tasker-batch library ${missing}`), run.stderr);
+    assert.ok(run.stderr.includes(`cannot load the tasker-batch native library ${missing}`), run.stderr);
+    assert.ok(run.stderr.includes('cargo build --release -p tasker-batch --lib'), run.stderr);
     assert.ok(run.stderr.includes('TASKER_BATCH_LIB'), run.stderr);
   });
 });
