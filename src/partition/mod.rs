@@ -45,7 +45,8 @@
 //!   lowercase; the last `end_cursor` is `null` when the end is open. More ranges than UUIDs in
 //!   the range is `out_of_range` at `count` (a range would be empty).
 //! - **Timestamps.** Same formula in nanoseconds, or a fixed `step_seconds` with a shorter last
-//!   span; exactly one of `count` and `step_seconds`. Both ends are required (no open end).
+//!   span; exactly one of `count` and `step_seconds`. Both ends are required (no open end), and
+//!   must have an RFC 3339 UTC text: UTC years 0000 to 9999, no leap second (`out_of_range`).
 //!   Output is RFC 3339 UTC (`Z`), with 0, 3, 6 or 9 fraction digits as needed. More spans than
 //!   nanoseconds is `out_of_range` at `count`.
 //! - **`batch_size` of UUID, timestamp and non-integer boundary ranges**: with `total_items`,

@@ -6,8 +6,9 @@ use std::fmt;
 use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::Deserialize;
 
+use super::timestamp::check_writable;
 use super::TimestampSpans;
-use crate::cursor::{parse_timestamp, parse_uuid, Cursor};
+use crate::cursor::{format_timestamp, parse_timestamp, parse_uuid, Cursor};
 use crate::error::ErrorCode;
 use crate::input::{
     coded_at, describe, duplicate_key, from_json, missing, unknown_key, Key, NonEmpty, RawJson,
@@ -345,7 +346,8 @@ fn uuid_value<E: de::Error>(raw: &RawJson, key: &str) -> Result<u128, E> {
         })
 }
 
-/// A required RFC 3339 string in nanoseconds since the Unix epoch; `key` names it in errors.
+/// A required RFC 3339 string in nanoseconds since the Unix epoch, one the partitioner can write
+/// back in UTC (no leap second, UTC years 0000 to 9999); `key` names it in errors.
 fn timestamp_value<E: de::Error>(raw: Option<&RawJson>, key: &str) -> Result<i128, E> {
     let raw = raw.ok_or_else(|| missing(key))?;
     let expected = r#"expected an RFC 3339 timestamp string such as "2024-01-01T00:00:00Z""#;
@@ -363,13 +365,32 @@ fn timestamp_value<E: de::Error>(raw: Option<&RawJson>, key: &str) -> Result<i12
             format_args!("{expected}, found {} ({e})", raw.get()),
         )
     })?;
-    parse_timestamp(&text).map_err(|why| {
+    let nanos = parse_timestamp(&text).map_err(|why| {
         coded_at(
             ErrorCode::InvalidCursor,
             key,
             format_args!("{expected}, found {} ({why})", raw.get()),
         )
-    })
+    })?;
+    // The bound is written back in UTC: a leap second would silently become the next second
+    // (the instants are counted as seconds since the epoch, which have no 23:59:60). A valid
+    // RFC 3339 text has its seconds at 17..19.
+    if text.get(17..19) == Some("60") {
+        return Err(coded_at(
+            ErrorCode::OutOfRange,
+            key,
+            format_args!(
+                "expected an instant with seconds 00 to 59 (the ranges are counted in seconds since \
+                 the Unix epoch, which have no leap second), found the leap second {}; use the next \
+                 second, {}, or the instant before it",
+                raw.get(),
+                format_timestamp(nanos).unwrap_or_default()
+            ),
+        ));
+    }
+    check_writable(nanos, Some(raw.get()))
+        .map_err(|message| coded_at(ErrorCode::OutOfRange, key, message))?;
+    Ok(nanos)
 }
 
 #[cfg(test)]

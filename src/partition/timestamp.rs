@@ -8,6 +8,32 @@ use crate::error::{Error, ErrorCode, Result};
 
 const NANOS_PER_SECOND: u128 = 1_000_000_000;
 
+/// The first instant the partitioner writes: RFC 3339 years have four digits, and the ranges
+/// are written in UTC, so an instant outside the UTC years 0000 to 9999 has no text the
+/// library reads back as a timestamp (chrono would write `+10000-01-01T00:00:00Z`).
+const FIRST_WRITABLE: i128 = -62_167_219_200 * NANOS_PER_SECOND as i128;
+/// The last instant the partitioner writes: 9999-12-31T23:59:59.999999999Z.
+const LAST_WRITABLE: i128 = 253_402_300_800 * NANOS_PER_SECOND as i128 - 1;
+
+/// Whether the instant `nanos` can be written back as an RFC 3339 UTC cursor; otherwise the
+/// message of the error, naming the writable instants and the one found (`given`, the caller's
+/// text, when there is one).
+pub(super) fn check_writable(nanos: i128, given: Option<&str>) -> std::result::Result<(), String> {
+    if (FIRST_WRITABLE..=LAST_WRITABLE).contains(&nanos) {
+        return Ok(());
+    }
+    let found = match (given, format_timestamp(nanos)) {
+        (Some(given), Some(utc)) => format!("{given}, which is {utc} in UTC"),
+        (Some(given), None) => given.to_owned(),
+        (None, Some(utc)) => utc,
+        (None, None) => format!("{nanos} ns from the Unix epoch"),
+    };
+    Err(format!(
+        "expected an instant from 0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999999999Z \
+         (the ranges are written in RFC 3339 UTC, whose years have four digits), found {found}"
+    ))
+}
+
 /// How a timestamp range is cut.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum TimestampSpans {
@@ -37,19 +63,15 @@ pub fn timestamp(
     spans: TimestampSpans,
     total_items: Option<u64>,
 ) -> Result<Vec<CursorConfig>> {
-    let representable = |key: &str, nanos: i128| {
-        format_timestamp(nanos).ok_or_else(|| {
-            Error::new(
-                ErrorCode::OutOfRange,
-                key,
-                format!(
-                    "expected an instant between the years -262143 and 262142, found {nanos} ns from the Unix epoch"
-                ),
-            )
-        })
+    let writable = |key: &str, nanos: i128| {
+        check_writable(nanos, None)
+            .map_err(|message| Error::new(ErrorCode::OutOfRange, key, message))
     };
-    let start_text = representable("start", start)?;
-    let end_text = representable("end", end)?;
+    writable("start", start)?;
+    writable("end", end)?;
+    // Every instant from `start` to `end` is writable, so it formats.
+    let utc = |nanos: i128| format_timestamp(nanos).expect("a writable instant formats");
+    let (start_text, end_text) = (utc(start), utc(end));
     if end <= start {
         return Err(Error::new(
             ErrorCode::InvalidRange,
@@ -58,10 +80,7 @@ pub fn timestamp(
         ));
     }
     let width = (end - start) as u128;
-    // Every point lies between two representable instants, so it is representable too.
-    let timestamp_cursor = |nanos: i128| {
-        Cursor::string(&format_timestamp(nanos).expect("an instant inside a valid range formats"))
-    };
+    let timestamp_cursor = |nanos: i128| Cursor::string(&utc(nanos));
     let first = Cursor::string(&start_text);
     let last = Cursor::string(&end_text);
     match spans {
