@@ -248,3 +248,272 @@ mod usage {
         );
     }
 }
+
+mod limits {
+    use super::*;
+    use tasker_batch::input::MAX_INPUT_BYTES;
+
+    #[test]
+    fn endless_stdin_is_input_too_large_not_an_out_of_memory_abort() {
+        // Once `tasker-batch partition < /dev/zero` grew to 4.2 GB and died with the usage status.
+        let zero = fs::File::open("/dev/zero").unwrap();
+        let out = command(&["partition"]).stdin(zero).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert_eq!(stdout(&out), "");
+        assert!(
+            stderr(&out).starts_with(&format!(
+                "error: input_too_large: expected at most {MAX_INPUT_BYTES} bytes of JSON, found more"
+            )),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    #[test]
+    fn a_file_larger_than_the_limit_is_refused_without_reading_it() {
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-too-large.json");
+        let file = fs::File::create(&path).unwrap();
+        // Sparse: its size is past the limit, its blocks are not written.
+        file.set_len(MAX_INPUT_BYTES as u64 + 1).unwrap();
+        let out = run(&["--envelope", "partition", path.to_str().unwrap()]);
+        fs::remove_file(&path).unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stdout(&out).starts_with(r#"{"ok":false,"error":{"code":"input_too_large""#),
+            "{}",
+            stdout(&out)
+        );
+        assert!(
+            stderr(&out).contains(&format!("found {} bytes", MAX_INPUT_BYTES + 1)),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    #[test]
+    fn input_of_exactly_the_limit_is_read() {
+        // The limit itself is allowed: the operation sees it (and finds no JSON in zeros).
+        let path = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("cli-at-limit.json");
+        let file = fs::File::create(&path).unwrap();
+        file.set_len(MAX_INPUT_BYTES as u64).unwrap();
+        let out = run(&["partition", path.to_str().unwrap()]);
+        fs::remove_file(&path).unwrap();
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            stderr(&out).starts_with("error: invalid_json"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+mod writing {
+    use super::*;
+
+    const REQUEST: &str =
+        r#"{"strategy":"integer_by_count","total_items":100000,"worker_count":10000}"#;
+
+    #[test]
+    fn a_full_disk_is_exit_1_with_a_message() {
+        let full = fs::OpenOptions::new()
+            .write(true)
+            .open("/dev/full")
+            .unwrap();
+        let mut child = command(&["partition"])
+            .stdin(Stdio::piped())
+            .stdout(full)
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(REQUEST.as_bytes())
+            .unwrap();
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: cannot write the output: No space left on device"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    #[test]
+    fn a_stdout_not_open_for_writing_is_exit_1_with_a_message() {
+        // `1</dev/null`: the descriptor exists but refuses writes (EBADF), which Rust's own
+        // stdout would silently swallow.
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg(format!(
+                "echo '{REQUEST}' | '{}' partition 1</dev/null",
+                env!("CARGO_BIN_EXE_tasker-batch")
+            ))
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+        assert!(
+            stderr(&out).starts_with("error: cannot write the output: Bad file descriptor"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    #[test]
+    fn a_reader_that_went_away_is_exit_0_by_design() {
+        // `| head -c 1`: the reader wanted no more. The output (700 kB) is far beyond what
+        // the pipe holds, so the command does meet the closed pipe (EPIPE).
+        let mut child = command(&["partition"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(REQUEST.as_bytes())
+            .unwrap();
+        let mut first = [0u8; 1];
+        let mut reader = child.stdout.take().unwrap();
+        std::io::Read::read_exact(&mut reader, &mut first).unwrap();
+        assert_eq!(&first, b"[");
+        drop(reader);
+        let out = child.wait_with_output().unwrap();
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert_eq!(stderr(&out), "");
+    }
+}
+
+mod operation_help {
+    use super::*;
+
+    /// The body of the first fenced block after `after` whose info string is `info`, and
+    /// where it ends.
+    fn block_after(doc: &str, after: usize, info: &str) -> (String, usize) {
+        let fence = format!("```{info}\n");
+        let start = doc[after..].find(&fence).unwrap() + after + fence.len();
+        let end = doc[start..].find("\n```").unwrap() + start;
+        (doc[start..end].to_owned(), end)
+    }
+
+    #[test]
+    fn every_operation_prints_its_shape_and_first_example_from_the_docs() {
+        let doc = include_str!("../docs/operations.md");
+        for op in OPERATIONS {
+            let out = run(&[op.name, "--help"]);
+            assert_eq!(out.status.code(), Some(0), "{}", op.name);
+            let help = stdout(&out);
+            assert!(help.starts_with(&format!("tasker-batch {}: {}\n", op.name, op.summary)));
+            let section = doc.find(&format!("\n## `{}`\n", op.name)).unwrap();
+            // The shape: the section's "Input: ... Output: ..." paragraph, first line.
+            let shape = doc[section..]
+                .lines()
+                .find(|l| l.starts_with("Input:"))
+                .unwrap();
+            assert!(help.contains(shape), "{}: no {shape:?} in\n{help}", op.name);
+            // The example: the same blocks tests/docs_examples.rs runs, indented.
+            let (input, end) = block_after(doc, section, &format!("json input {}", op.name));
+            let indented =
+                |body: &str| body.lines().map(|l| format!("  {l}\n")).collect::<String>();
+            assert!(
+                help.contains(&indented(&input)),
+                "{}: input example missing",
+                op.name
+            );
+            let after = &doc[end + 4..];
+            let next_info = after[after.find("```").unwrap() + 3..]
+                .lines()
+                .next()
+                .unwrap();
+            let (expected, _) = block_after(doc, end + 4, next_info);
+            assert!(
+                help.contains(&indented(&expected)),
+                "{}: {next_info} missing",
+                op.name
+            );
+        }
+    }
+
+    #[test]
+    fn help_comes_first_or_after_the_operation() {
+        let after = run(&["partition", "--help"]);
+        let before = run(&["-h", "partition"]);
+        assert_eq!(stdout(&after), stdout(&before));
+        assert!(stdout(&after).starts_with("tasker-batch partition: "));
+    }
+
+    #[test]
+    fn help_for_an_unknown_operation_exits_2() {
+        let out = run(&["no_such_operation", "--help"]);
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).starts_with("error: unknown_operation"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}
+
+mod converge_status {
+    use super::*;
+
+    /// A convergence whose worker 002 failed, under `strategy`.
+    fn request(strategy: &str) -> String {
+        format!(
+            r#"{{"dependency_results":{{"analyze":{{"batch_processing_outcome":{{"type":"create_batches","worker_template_name":"w","worker_count":2,"cursor_configs":[{{"batch_id":"001","start_cursor":0,"end_cursor":5,"batch_size":5}},{{"batch_id":"002","start_cursor":5,"end_cursor":10,"batch_size":5}}],"total_items":10}}}},"w_001":{{"items_processed":5,"items_succeeded":5,"items_failed":0}},"w_002":{{"success":false}}}},"batchable_step_name":"analyze","worker_prefix":"w_","failure_strategy":"{strategy}"}}"#
+        )
+    }
+
+    #[test]
+    fn a_failed_convergence_exits_3_with_its_output_and_reason() {
+        let out = run_with_stdin(&["converge"], &request("fail_fast"));
+        assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+        assert!(
+            stdout(&out).starts_with(r#"{"status":"failed""#),
+            "{}",
+            stdout(&out)
+        );
+        assert!(
+            stderr(&out).starts_with("converge: status failed: fail_fast: 1 of 2 workers failed"),
+            "{}",
+            stderr(&out)
+        );
+    }
+
+    #[test]
+    fn exit_zero_keeps_the_old_status() {
+        let out = run_with_stdin(&["converge", "--exit-zero"], &request("fail_fast"));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).starts_with(r#"{"status":"failed""#),
+            "{}",
+            stdout(&out)
+        );
+        assert_eq!(stderr(&out), "");
+    }
+
+    #[test]
+    fn a_succeeded_convergence_exits_0() {
+        let out = run_with_stdin(&["converge"], &request("continue_on_failure"));
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        assert!(
+            stdout(&out).starts_with(r#"{"status":"succeeded""#),
+            "{}",
+            stdout(&out)
+        );
+    }
+
+    #[test]
+    fn exit_zero_is_for_converge_only() {
+        let out = run_with_stdin(&["partition", "--exit-zero"], "{}");
+        assert_eq!(out.status.code(), Some(2));
+        assert!(
+            stderr(&out).contains("--exit-zero applies to converge only"),
+            "{}",
+            stderr(&out)
+        );
+    }
+}

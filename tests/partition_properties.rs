@@ -524,3 +524,430 @@ proptest! {
         prop_assert_eq!(&written, &through_serde);
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Every strategy through the operations: what `partition` writes, `validate_outcome` accepts,
+// and it covers the requested key space exactly once.
+
+/// What a request asks to cover, to check the output against.
+#[derive(Clone, Debug)]
+enum Space {
+    /// `[start, start + total)`.
+    Integer { start: i128, total: u64 },
+    /// `[start, end)`, `None` the open end.
+    Uuid { start: u128, end: Option<u128> },
+    /// `[start, end)` as the caller wrote them (any offset).
+    Timestamp { start: String, end: String },
+    /// `[b0, bn)` through the boundaries, as JSON text.
+    Boundaries(Vec<String>),
+}
+
+/// A `partition` request of any strategy, as JSON text, with the space it asks to cover.
+fn any_request() -> impl Strategy<Value = (String, Space)> {
+    prop_oneof![
+        integer_by_count_request(),
+        integer_by_size_request(),
+        uuid_request(),
+        timestamp_request(),
+        boundaries_request(),
+    ]
+}
+
+fn integer_by_count_request() -> impl Strategy<Value = (String, Space)> {
+    (total_items(), 1u32..=100, integer_start()).prop_map(|(total, workers, start)| {
+        (
+            format!(
+                r#"{{"strategy":"integer_by_count","total_items":{total},"worker_count":{workers},"start":{start}}}"#
+            ),
+            Space::Integer { start, total },
+        )
+    })
+}
+
+fn integer_by_size_request() -> impl Strategy<Value = (String, Space)> {
+    (
+        total_items(),
+        prop_oneof![1u32..=300, any::<u32>().prop_map(|s| s.max(1))],
+        proptest::option::of(1u32..=100),
+        integer_start(),
+    )
+        .prop_map(|(total, batch_size, max_batches, start)| {
+            // Keep the output small enough to validate quickly: cap what would be thousands.
+            let max_batches = match max_batches {
+                None if total.div_ceil(u64::from(batch_size)) > 1_000 => Some(100),
+                cap => cap,
+            };
+            let cap = max_batches.map_or(String::new(), |cap| format!(r#","max_batches":{cap}"#));
+            (
+                format!(
+                    r#"{{"strategy":"integer_by_size","total_items":{total},"batch_size":{batch_size}{cap},"start":{start}}}"#
+                ),
+                Space::Integer { start, total },
+            )
+        })
+}
+
+/// A UUID as a JSON string, in either case.
+fn uuid_text(value: u128, upper: bool) -> String {
+    let text = format_uuid(value);
+    format!("{:?}", if upper { text.to_uppercase() } else { text })
+}
+
+fn uuid_request() -> impl Strategy<Value = (String, Space)> {
+    (
+        1u32..=64,
+        uuid_range(),
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of(0u64..10_000_000),
+    )
+        .prop_map(|(count, (start, end), upper, omit_start, total)| {
+            let mut keys = vec![format!(r#""strategy":"uuid","count":{count}"#)];
+            if !(omit_start && start == 0) {
+                keys.push(format!(r#""start":{}"#, uuid_text(start, upper)));
+            }
+            keys.push(format!(
+                r#""end":{}"#,
+                end.map_or("null".to_owned(), |end| uuid_text(end, !upper))
+            ));
+            if let Some(total) = total {
+                keys.push(format!(r#""total_items":{total}"#));
+            }
+            (
+                format!("{{{}}}", keys.join(",")),
+                Space::Uuid { start, end },
+            )
+        })
+}
+
+/// RFC 3339 text, biased to the edges: the years 0000 and 9999, offsets up to ±23:59, leap
+/// seconds, fractions of any length.
+fn timestamp_text() -> impl Strategy<Value = String> {
+    let year = prop_oneof![
+        Just(0u32),
+        Just(1),
+        Just(1970),
+        Just(2024),
+        Just(9998),
+        Just(9999),
+        0u32..=9999
+    ];
+    let second = prop_oneof![8 => 0u32..60, 1 => Just(59u32), 1 => Just(60u32)];
+    let fraction = prop_oneof![
+        Just(String::new()),
+        "\\.[0-9]{1,9}",
+        Just(".999999999".to_owned())
+    ];
+    let offset = prop_oneof![
+        Just("Z".to_owned()),
+        Just("+00:00".to_owned()),
+        Just("+23:59".to_owned()),
+        Just("-23:59".to_owned()),
+        (any::<bool>(), 0u32..24, 0u32..60)
+            .prop_map(|(plus, h, m)| format!("{}{h:02}:{m:02}", if plus { '+' } else { '-' })),
+    ];
+    let edge = prop_oneof![
+        Just((1u32, 1u32, 0u32, 0u32)),
+        Just((12, 31, 23, 59)),
+        (1u32..=12, 1u32..=28, 0u32..24, 0u32..60),
+    ];
+    (year, edge, second, fraction, offset).prop_map(
+        |(year, (month, day, hour, minute), second, fraction, offset)| {
+            format!(
+                "{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}{fraction}{offset}"
+            )
+        },
+    )
+}
+
+fn timestamp_request() -> impl Strategy<Value = (String, Space)> {
+    (
+        timestamp_text(),
+        timestamp_text(),
+        prop_oneof![
+            (1u32..=64).prop_map(|count| format!(r#""count":{count}"#)),
+            prop_oneof![1u64..=100_000, 1u64..=400_000_000_000]
+                .prop_map(|step| format!(r#""step_seconds":{step}"#)),
+        ],
+        proptest::option::of(0u64..10_000_000),
+    )
+        .prop_map(|(a, b, spans, total)| {
+            // In order when both parse, so that most requests are ranges.
+            let (start, end) = match (parse_timestamp(&a), parse_timestamp(&b)) {
+                (Ok(x), Ok(y)) if y < x => (b, a),
+                _ => (a, b),
+            };
+            let total = total.map_or(String::new(), |t| format!(r#","total_items":{t}"#));
+            (
+                format!(
+                    r#"{{"strategy":"timestamp","start":{start:?},"end":{end:?},{spans}{total}}}"#
+                ),
+                Space::Timestamp { start, end },
+            )
+        })
+}
+
+fn boundaries_request() -> impl Strategy<Value = (String, Space)> {
+    let integers = (
+        prop_oneof![0i128..1_000, 0i128..=i128::MAX / 2],
+        proptest::collection::vec(prop_oneof![1u32..100, 1u32..=u32::MAX], 1..12),
+    )
+        .prop_map(|(first, gaps)| {
+            let mut bounds = vec![first];
+            for gap in gaps {
+                bounds.push(bounds.last().unwrap() + i128::from(gap));
+            }
+            bounds.iter().map(i128::to_string).collect::<Vec<_>>()
+        });
+    let uuids = (
+        proptest::collection::btree_set(any::<u128>(), 2..12),
+        any::<bool>(),
+    )
+        .prop_map(|(values, upper)| values.into_iter().map(|v| uuid_text(v, upper)).collect());
+    let timestamps = proptest::collection::vec(timestamp_text(), 2..12).prop_map(|texts| {
+        // Increasing instants, each written as generated (its own offset, maybe a leap second).
+        let mut parsed: Vec<(i128, String)> = texts
+            .into_iter()
+            .filter_map(|t| parse_timestamp(&t).ok().map(|n| (n, t)))
+            .collect();
+        parsed.sort();
+        parsed.dedup_by_key(|(n, _)| *n);
+        parsed.into_iter().map(|(_, t)| format!("{t:?}")).collect()
+    });
+    let strings = proptest::collection::hash_set("(?s).{0,12}", 2..12).prop_map(|set| {
+        set.iter()
+            .map(|s| serde_json::to_string(s).unwrap())
+            .collect()
+    });
+    let decimals = proptest::collection::hash_set(decimal_text(), 2..8)
+        .prop_map(|set| set.into_iter().collect());
+    let composites = proptest::collection::vec(json_value(), 2..8).prop_map(|values| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!(r#"{{"part":{v},"page":{i}}}"#))
+            .collect()
+    });
+    let tuples = proptest::collection::vec(json_value(), 2..8).prop_map(|values| {
+        values
+            .iter()
+            .enumerate()
+            .map(|(i, v)| format!("[{i},{v}]"))
+            .collect()
+    });
+    let booleans = any::<bool>().prop_map(|b| vec![b.to_string(), (!b).to_string()]);
+    (
+        prop_oneof![integers, uuids, timestamps, strings, decimals, composites, tuples, booleans],
+        any::<bool>(),
+        any::<bool>(),
+        proptest::option::of(0u64..1_000_000),
+    )
+        .prop_map(|(mut bounds, open_start, open_end, total)| {
+            if open_start {
+                bounds.insert(0, "null".to_owned());
+            }
+            if open_end || bounds.len() < 2 {
+                bounds.push("null".to_owned());
+            }
+            let total = total.map_or(String::new(), |t| format!(r#","total_items":{t}"#));
+            (
+                format!(
+                    r#"{{"strategy":"boundaries","boundaries":[{}]{total}}}"#,
+                    bounds.join(",")
+                ),
+                Space::Boundaries(bounds),
+            )
+        })
+}
+
+/// The first start and the last end the output must have, as JSON text.
+fn expected_ends(space: &Space) -> (String, String) {
+    let utc = |text: &str| {
+        format!(
+            "{:?}",
+            format_timestamp(parse_timestamp(text).unwrap()).unwrap()
+        )
+    };
+    match space {
+        Space::Integer { start, total } => {
+            (start.to_string(), (start + *total as i128).to_string())
+        }
+        Space::Uuid { start, end } => (
+            uuid_text(*start, false),
+            end.map_or("null".to_owned(), |end| uuid_text(end, false)),
+        ),
+        Space::Timestamp { start, end } => (utc(start), utc(end)),
+        Space::Boundaries(bounds) => {
+            let minified = |text: &str| Cursor::from_json(text).unwrap().json().to_owned();
+            (minified(&bounds[0]), minified(bounds.last().unwrap()))
+        }
+    }
+}
+
+/// The output covers the space exactly once: ids in order, each range non-empty and starting
+/// where the previous one ended, from the requested start to the requested end.
+fn assert_covers_exactly_once(configs: &[CursorConfig], space: &Space) -> Check {
+    let (first, last) = expected_ends(space);
+    prop_assert_eq!(configs[0].start_cursor.json(), first.as_str());
+    prop_assert_eq!(configs.last().unwrap().end_cursor.json(), last.as_str());
+    assert_contiguous(configs)?;
+    let at = Default::default();
+    for (i, config) in configs.iter().enumerate() {
+        prop_assert_eq!(&config.batch_id, &batch_id_for(i));
+        let (start, end) = (&config.start_cursor, &config.end_cursor);
+        prop_assert_ne!(start.json(), end.json(), "empty range {:?}", config);
+        let keys = (
+            start.classify(&at).unwrap().key,
+            end.classify(&at).unwrap().key,
+        );
+        if let (Some(lo), Some(hi)) = keys {
+            prop_assert!(lo < hi, "empty or backwards range {:?}", config);
+        }
+    }
+    if let Space::Integer { total, .. } = space {
+        let sum: u64 = configs.iter().map(|c| u64::from(c.batch_size)).sum();
+        prop_assert_eq!(sum, *total);
+    }
+    Ok(())
+}
+
+/// The output, as the cursor configs of an outcome, passes `validate_outcome` without a
+/// warning and comes back as the same text.
+fn assert_outcome_validates(value: &str, configs: &[CursorConfig]) -> Check {
+    let total: u64 = configs.iter().map(|c| u64::from(c.batch_size)).sum();
+    let outcome = format!(
+        r#"{{"type":"create_batches","worker_template_name":"process_batch","worker_count":{},"cursor_configs":{value},"total_items":{total}}}"#,
+        configs.len()
+    );
+    match tasker_batch::operations::call("validate_outcome", &outcome) {
+        Ok(validated) => {
+            prop_assert!(validated.warnings.is_empty(), "{:?}", validated.warnings);
+            prop_assert!(validated.value.contains(value), "{}", validated.value);
+        }
+        Err(error) => prop_assert!(false, "validate_outcome rejects {}: {}", value, error),
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 256,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// CONTRACT §4: every generator's output passes the validator and covers the key space
+    /// exactly once; a request it cannot honour is an error of the request, never an output
+    /// the library would then reject.
+    #[test]
+    fn every_partition_validates_and_covers_its_space_exactly_once((request, space) in any_request()) {
+        match tasker_batch::operations::call("partition", &request) {
+            Err(error) => {
+                prop_assert_ne!(error.code, tasker_batch::ErrorCode::Internal, "{}", error);
+                prop_assert!(!error.path.is_empty(), "{}", error);
+            }
+            Ok(success) => {
+                let configs: Vec<CursorConfig> = tasker_batch::input::from_json(&success.value).unwrap();
+                if configs.is_empty() {
+                    // Nothing to cover: the analyzer returns no_batches.
+                    prop_assert!(matches!(space, Space::Integer { total: 0, .. }), "{:?}", space);
+                    return Ok(());
+                }
+                assert_covers_exactly_once(&configs, &space)?;
+                assert_outcome_validates(&success.value, &configs)?;
+            }
+        }
+    }
+}
+
+/// `partition` of `request`: the error's `(code, path)`, or the output.
+fn partition_result(request: &str) -> Result<String, (String, String)> {
+    tasker_batch::operations::call("partition", request)
+        .map(|success| success.value)
+        .map_err(|error| (error.code.as_str().to_owned(), error.path))
+}
+
+fn out_of_range(path: &str) -> Result<String, (String, String)> {
+    Err(("out_of_range".to_owned(), path.to_owned()))
+}
+
+#[test]
+fn timestamp_bounds_outside_the_utc_years_0000_to_9999_are_an_error_up_front() {
+    // Each was once written as "+10000-01-01T23:58:59Z" or "-0001-12-31T00:01:00Z", which the
+    // validator reads as a plain string (mixed_cursor_kinds): such workers could never start.
+    let end = r#"{"strategy":"timestamp","start":"9999-12-31T00:00:00Z","end":"9999-12-31T23:59:59-23:59","count":2}"#;
+    assert_eq!(partition_result(end), out_of_range("end"));
+    let start = r#"{"strategy":"timestamp","start":"0000-01-01T00:00:00+23:59","end":"0000-01-02T00:00:00Z","count":2}"#;
+    assert_eq!(partition_result(start), out_of_range("start"));
+    let error = tasker_batch::operations::call("partition", end).unwrap_err();
+    assert!(
+        error.message.contains(
+            r#"found "9999-12-31T23:59:59-23:59", which is +10000-01-01T23:58:59Z in UTC"#
+        ),
+        "{}",
+        error.message
+    );
+    // Through the typed function too: one nanosecond past the last writable instant.
+    let last = parse_timestamp("9999-12-31T23:59:59.999999999Z").unwrap();
+    let error = partition::timestamp(0, last + 1, TimestampSpans::Count(1), None).unwrap_err();
+    assert_eq!(
+        (error.code, error.path.as_str()),
+        (tasker_batch::ErrorCode::OutOfRange, "end")
+    );
+}
+
+#[test]
+fn the_first_and_last_writable_instants_partition_and_validate() {
+    let request = r#"{"strategy":"timestamp","start":"0000-01-01T00:00:00Z","end":"9999-12-31T23:59:59.999999999Z","count":2}"#;
+    let value = partition_result(request).unwrap();
+    let configs: Vec<CursorConfig> = tasker_batch::input::from_json(&value).unwrap();
+    assert_eq!(configs[0].start_cursor.json(), r#""0000-01-01T00:00:00Z""#);
+    assert_eq!(
+        configs[1].end_cursor.json(),
+        r#""9999-12-31T23:59:59.999999999Z""#
+    );
+    assert_outcome_validates(&value, &configs).unwrap();
+    // An offset that keeps the UTC instant inside the years is fine.
+    let request = r#"{"strategy":"timestamp","start":"0001-01-01T00:00:00+23:59","end":"9999-12-31T23:59:59+00:01","count":1}"#;
+    let value = partition_result(request).unwrap();
+    assert_eq!(
+        value,
+        r#"[{"batch_id":"001","start_cursor":"0000-12-31T00:01:00Z","end_cursor":"9999-12-31T23:58:59Z","batch_size":0}]"#
+    );
+}
+
+#[test]
+fn a_leap_second_bound_is_an_error_not_silently_the_next_second() {
+    // Once "2016-12-31T23:59:60Z" came out as "2017-01-01T00:00:00Z".
+    for (request, path) in [
+        (
+            r#"{"strategy":"timestamp","start":"2016-12-31T23:59:60Z","end":"2017-01-02T00:00:00Z","count":2}"#,
+            "start",
+        ),
+        (
+            r#"{"strategy":"timestamp","start":"2016-12-31T00:00:00Z","end":"2016-12-31T23:59:60.5Z","count":2}"#,
+            "end",
+        ),
+        (
+            r#"{"strategy":"timestamp","start":"2016-12-31T00:00:00Z","end":"2017-01-01T08:59:60+09:00","step_seconds":3600}"#,
+            "end",
+        ),
+    ] {
+        assert_eq!(partition_result(request), out_of_range(path), "{request}");
+    }
+    let error = tasker_batch::operations::call(
+        "partition",
+        r#"{"strategy":"timestamp","start":"2016-12-31T23:59:60Z","end":"2017-01-02T00:00:00Z","count":2}"#,
+    )
+    .unwrap_err();
+    assert!(error.message.contains("leap second"), "{}", error.message);
+    // Boundaries are kept as their exact text, so a leap second there is carried as given.
+    let value = partition_result(
+        r#"{"strategy":"boundaries","boundaries":["2016-12-31T23:59:59Z","2016-12-31T23:59:60.5Z"]}"#,
+    )
+    .unwrap();
+    assert!(
+        value.contains(r#""end_cursor":"2016-12-31T23:59:60.5Z""#),
+        "{value}"
+    );
+}
