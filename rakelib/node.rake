@@ -5,6 +5,7 @@
 # bin/setup, exactly as bindings/node/package-lock.json says. The last line adds the tests to
 # `rake test`.
 
+# Paths and helpers the Node tasks share.
 module TaskerBatchNode
   extend FileUtils
 
@@ -58,7 +59,7 @@ end
 namespace :test do
   desc "Node: the npm package's unit tests (every public name, the conformance vectors, the docs' examples)"
   task node: %w[build:shared_library node:build] do
-    TaskerBatchNode.node_test(Dir[File.join(TaskerBatchNode::DIR, "test/*.test.js")].sort)
+    TaskerBatchNode.node_test(Dir[File.join(TaskerBatchNode::DIR, "test/*.test.js")])
   end
 
   desc "Node: npm pack, install the tarball into an empty directory, run a lifecycle (CommonJS, ESM), tsc --strict"

@@ -6,6 +6,7 @@
 # makes the venv .deps/python (pytest, pydantic, the build backend) and .deps/python-wheels (the
 # runtime dependencies as wheels, so the install test needs no network).
 
+# Paths and helpers the Python tasks share.
 module TaskerBatchPython
   ROOT = File.expand_path("..", __dir__)
   DIR = File.join(ROOT, "bindings/python")

@@ -89,9 +89,12 @@ impl<'de> Deserialize<'de> for Reducers {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reducers, A::Error> {
                 let mut out: Vec<(String, Reducer)> = Vec::new();
-                // Every key is a field of the worker results: kept in order, each once.
-                read_object(&mut map, OtherKeys::Skip, |key, map| {
-                    if out.iter().any(|(k, _)| k == key) {
+                // A set, not a scan of `out`: many fields must not cost O(n²).
+                let mut seen = std::collections::HashSet::new();
+                // Every key is a field of the worker results, kept in order, each once: `known`
+                // takes every key, so no key is ever left to the `other` rule.
+                read_object(&mut map, OtherKeys::Reject(&[]), |key, map| {
+                    if !seen.insert(key.to_owned()) {
                         return Err(duplicate_key(key));
                     }
                     let reducer: Reducer = map.next_value()?;

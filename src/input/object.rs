@@ -28,8 +28,6 @@ pub(crate) enum OtherKeys<'a> {
     KeepOnly(&'a mut Extra, &'static [&'static str]),
     /// Reject them, naming the accepted keys (readers whose keys must be seen in order; a
     /// derive with `deny_unknown_fields` says the same for the others).
-    #[allow(dead_code)]
-    // for the step-result and aggregation readers, which move onto this loop
     Reject(&'static [&'static str]),
 }
 

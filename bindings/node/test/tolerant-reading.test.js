@@ -1,31 +1,19 @@
 'use strict';
 // The core's tolerant reading (issue 8: strict about what is written, tolerant about what a worker
 // or a convergence step reads, with a warning), as the package hands it on: nothing here decides,
-// the warnings come from the core. Each test is skipped, saying so, while the linked core lacks
-// the rule it checks (the rules are built in the core in parallel with this package).
+// the warnings come from the core.
 
 const assert = require('node:assert/strict');
 const { describe, test } = require('node:test');
 
 const tb = require('..');
 
-function coreReads(run) {
-  try {
-    run();
-    return true;
-  } catch (e) {
-    if (e instanceof tb.ValidationError) return false;
-    throw e;
-  }
-}
 
 const quiet = { onWarning: () => {} };
-const NEEDS = "the linked core does not have this rule of issue 8's tolerant reading yet";
 const INTEGER_INPUTS = { cursor: { batch_id: '003', start_cursor: 10, end_cursor: 25 } };
 
 describe('tolerant reading through the package', () => {
-  test('worker inputs without batch_size: end - start, with the warning', (t) => {
-    if (!coreReads(() => tb.createBatchWorkerContext({ inputs: INTEGER_INPUTS }, null, quiet))) return t.skip(NEEDS);
+  test('worker inputs without batch_size: end - start, with the warning', () => {
     const ctx = tb.createBatchWorkerContext({ inputs: INTEGER_INPUTS }, null, quiet);
     assert.equal(ctx.batchSize, 15);
     assert.deepEqual(ctx.warnings.map((w) => w.code), ['missing_batch_size']);
@@ -36,9 +24,8 @@ describe('tolerant reading through the package', () => {
     assert.deepEqual([older.batchSize, older.stepSize], [100, 10]);
   });
 
-  test('an opaque checkpoint token on an integer range reads, with the warning', (t) => {
+  test('an opaque checkpoint token on an integer range reads, with the warning', () => {
     const step = { inputs: { cursor: { ...INTEGER_INPUTS.cursor, batch_size: 15 } }, checkpoint: { cursor: { page: 5 }, items_processed: 7 } };
-    if (!coreReads(() => tb.createBatchWorkerContext(step, null, quiet))) return t.skip(NEEDS);
     const warnings = [];
     const ctx = tb.createBatchWorkerContext(step, null, { onWarning: (w) => warnings.push(w.code) });
     assert.deepEqual(ctx.resumeCursor, { page: 5 });
@@ -47,20 +34,19 @@ describe('tolerant reading through the package', () => {
     assert.deepEqual(ctx.warnings.map((w) => w.code), warnings);
   });
 
-  test("createBatches' length mismatch has upstream's message", (t) => {
+  test("createBatches' length mismatch has upstream's message", () => {
     const configs = tb.partitionByCount(10, 1);
     try {
       tb.createBatches('w', 3, configs, 10);
       assert.fail('no error');
     } catch (e) {
-      if (e.message !== 'cursor_configs length (1) must equal worker_count (3)') return t.skip(NEEDS);
+      assert.equal(e.message, 'cursor_configs length (1) must equal worker_count (3)');
       assert.deepEqual([e.code, e.path], ['worker_count_mismatch', 'worker_count']);
     }
   });
 
-  test('detection reads a partial outcome by its type, with a warning', (t) => {
+  test('detection reads a partial outcome by its type, with a warning', () => {
     const deps = { analyze: { batch_processing_outcome: { type: 'create_batches' } }, w_001: { items_processed: 1 } };
-    if (!coreReads(() => tb.detectAggregationScenario(deps, 'analyze', 'w_', quiet))) return t.skip(NEEDS);
     const scenario = tb.detectAggregationScenario(deps, 'analyze', 'w_', quiet);
     assert.deepEqual([scenario.scenario, scenario.workerNames], ['with_batches', ['w_001']]);
     assert.ok(scenario.warnings.length > 0);

@@ -104,13 +104,8 @@ class TestWorkerContext:
     def test_upstreams_older_keywords(self):
         older = dict(batch_id="batch_001", cursor_config=CursorConfig(start_cursor=0, end_cursor=100, step_size=10),
                      batch_index=0, total_batches=10, batch_metadata={"source": "db"})
-        try:
-            context = BatchWorkerContext(**older)
-        except ValidationError as e:
-            # Without batch_size the core's tolerant reading (issue 8) derives it; a core
-            # without it says so.
-            assert (e.code, e.path) == ("missing_field", "inputs.cursor.batch_size")
-            pytest.xfail("the core does not read a cursor without batch_size yet")
+        # Without batch_size the core's tolerant reading derives it (end - start), with a warning.
+        context = BatchWorkerContext(**older)
         assert (context.start_cursor, context.end_cursor, context.step_size) == (0, 100, 10)
         assert (context.batch_index, context.total_batches) == (0, 10)
         assert context.batch_metadata.get("source") == "db"

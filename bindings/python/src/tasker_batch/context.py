@@ -3,7 +3,7 @@ step's data (its inputs, its results, its checkpoint)."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Mapping, Optional, Sequence
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Union
 
 from pydantic import BaseModel, ConfigDict, PrivateAttr
 
@@ -76,7 +76,7 @@ class BatchWorkerContext(BaseModel):
     failure_strategy: FailureStrategy = FailureStrategy.CONTINUE_ON_FAILURE
     batch_metadata: Optional[BatchMetadata] = None
     is_no_op: bool = False
-    cursor: Optional[RustCursorConfig] = None
+    cursor: Optional[Union[RustCursorConfig, Dict[str, Any]]] = None
     checkpoint: Dict[str, Any] = {}
     resume_cursor: Any = None
     # Upstream's older fields.
@@ -120,7 +120,7 @@ class BatchWorkerContext(BaseModel):
         fields["batch_metadata"] = construct(BatchMetadata, metadata)
         cursor = fields["cursor"]
         if cursor is not None:
-            fields["cursor"] = construct(RustCursorConfig, cursor)
+            fields["cursor"] = _cursor(cursor)
         return construct(cls, fields, {"_has_checkpoint": has_checkpoint, "_warnings": warnings})
 
     # ------------------------------------------------------------- upstream's reads --
@@ -171,7 +171,16 @@ def _fields(value: Dict[str, Any]) -> Dict[str, Any]:
     fields = {k: v for k, v in value.items() if k != "has_checkpoint"}
     if fields.get("checkpoint") is None:
         fields["checkpoint"] = {}
+    if fields.get("cursor") is not None:
+        fields["cursor"] = _cursor(fields["cursor"])
     return fields
+
+
+def _cursor(cursor: Dict[str, Any]) -> Any:
+    """The worker's cursor as the core read it, not validated a second time: a
+    :class:`RustCursorConfig`, or the stored dict as it is when it lacks ``batch_size`` (read
+    tolerantly: the context's ``batch_size`` is then the core's ``end - start``, or None)."""
+    return construct(RustCursorConfig, cursor) if "batch_size" in cursor else dict(cursor)
 
 
 def _step_from_fields(fields: Dict[str, Any], cursor_config: Any) -> Dict[str, Any]:
