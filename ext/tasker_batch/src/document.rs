@@ -5,6 +5,8 @@
 //! ten thousand Hashes and Strings), and often none of them is needed: a partition goes on into
 //! an outcome, an outcome into a step's stored results. A Document answers `size`, `to_json`
 //! and single members without building the rest.
+//!
+//! Depends on `write` (members become Ruby objects) and `boundary` (the error class).
 
 use std::cell::OnceCell;
 use std::ops::Range;
@@ -14,7 +16,8 @@ use magnus::{Error, Integer, RString, Ruby, Value};
 use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::convert;
+use crate::boundary::BATCH_ERROR;
+use crate::write;
 
 /// Where the members of the top-level value are in the text.
 enum Index {
@@ -46,7 +49,7 @@ impl Document {
         // one rather than answered with made-up members.
         let index = index_of(&self.text).map_err(|e| {
             Error::new(
-                ruby.get_inner(&crate::BATCH_ERROR),
+                ruby.get_inner(&BATCH_ERROR),
                 format!("internal error: an operation wrote invalid JSON ({e})"),
             )
         })?;
@@ -54,7 +57,7 @@ impl Document {
     }
 
     fn member(&self, ruby: &Ruby, range: &Range<usize>) -> Result<Value, Error> {
-        convert::from_json(ruby, &self.text[range.clone()])
+        write::from_json(ruby, &self.text[range.clone()])
     }
 
     /// `doc[key]` for an object (String or Symbol key), `doc[i]` for an array; nil if absent.
@@ -129,7 +132,7 @@ impl Document {
 
     /// The whole value as Ruby objects.
     fn to_ruby(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
-        convert::from_json(ruby, &rb_self.text)
+        write::from_json(ruby, &rb_self.text)
     }
 
     /// The exact JSON text (arguments, such as the generator state `JSON.generate` passes, are

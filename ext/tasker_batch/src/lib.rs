@@ -12,102 +12,19 @@
 //!
 //! Which path each Ruby method uses was decided by measurement (`bench/conversion.rb`).
 
-mod convert;
+mod boundary;
 mod document;
+mod raw;
+mod read;
 mod ruby_de;
+mod write;
 
-use std::ffi::c_void;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-
-use magnus::value::{Lazy, ReprValue};
-use magnus::{
-    function, prelude::*, Error, ExceptionClass, RArray, RHash, RModule, RString, Ruby, Value,
-};
+use magnus::value::ReprValue;
+use magnus::{function, prelude::*, Error, RArray, RHash, RString, Ruby, Value};
 use tasker_batch::operations::{self, Success};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
-/// Inputs at least this long are processed with the GVL released, so that other Ruby threads
-/// run during large partitions, expansions and aggregations. Small calls keep the GVL: giving
-/// it up and taking it back costs more than they do.
-const GVL_RELEASE_BYTES: usize = 32 * 1024;
-
-/// `TaskerCore::BatchProcessing::Error`, defined by the Ruby layer before this library loads.
-pub(crate) static BATCH_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
-    let core: RModule = ruby
-        .class_object()
-        .const_get("TaskerCore")
-        .expect("lib/tasker_batch/errors.rb defines TaskerCore before loading the extension");
-    let processing: RModule = core
-        .const_get("BatchProcessing")
-        .expect("TaskerCore::BatchProcessing");
-    processing
-        .const_get("Error")
-        .expect("TaskerCore::BatchProcessing::Error")
-});
-
-/// Runs glue code so that a panic becomes a Ruby `TaskerCore::BatchProcessing::Error` rather
-/// than a `fatal` that takes the process down.
-fn guarded<T>(
-    ruby: &Ruby,
-    what: &str,
-    body: impl FnOnce() -> Result<T, Error>,
-) -> Result<T, Error> {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(result) => result,
-        Err(payload) => {
-            let detail = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".to_owned());
-            Err(Error::new(
-                ruby.get_inner(&BATCH_ERROR),
-                format!("internal error in {what}: {detail}"),
-            ))
-        }
-    }
-}
-
-/// Runs `work` without the GVL when `size` is large. `work` must not touch Ruby objects.
-fn maybe_without_gvl<F: FnOnce() -> R, R>(size: usize, work: F) -> R {
-    if size < GVL_RELEASE_BYTES {
-        return work();
-    }
-    struct Call<F, R> {
-        work: Option<F>,
-        out: Option<std::thread::Result<R>>,
-    }
-    unsafe extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut c_void) -> *mut c_void {
-        // SAFETY: `data` is the `Call` below, alive for the whole blocking call.
-        let call = unsafe { &mut *(data as *mut Call<F, R>) };
-        let work = call.work.take().expect("the trampoline runs once");
-        // Never unwind through Ruby's C frames: carry the panic back out instead.
-        call.out = Some(catch_unwind(AssertUnwindSafe(work)));
-        std::ptr::null_mut()
-    }
-    let mut call = Call {
-        work: Some(work),
-        out: None,
-    };
-    // SAFETY: the trampoline matches the callback type and only touches `call`. No unblocking
-    // function: operations are CPU-bound and finish on their own.
-    unsafe {
-        rb_sys::rb_thread_call_without_gvl(
-            Some(trampoline::<F, R>),
-            &mut call as *mut Call<F, R> as *mut c_void,
-            None,
-            std::ptr::null_mut(),
-        );
-    }
-    match call
-        .out
-        .take()
-        .expect("rb_thread_call_without_gvl ran the trampoline")
-    {
-        Ok(result) => result,
-        Err(panic) => resume_unwind(panic),
-    }
-}
+use boundary::{guarded, maybe_without_gvl};
 
 /// `Native.call_json(op, json)`: the envelope text for `op` applied to `json`.
 fn call_json(ruby: &Ruby, op: String, input: RString) -> Result<RString, Error> {
@@ -181,7 +98,7 @@ fn exact_value(text: &str) -> Option<serde_json::Value> {
 /// `Native.call(op, object)`: `[true, value, warnings]` or `[false, error, warnings]`. The core
 /// reads the Ruby objects in place (`ruby_de`, with the GC paused so that lent strings stay
 /// put); the operation then runs without the GVL when its input was large, and its output is
-/// built into Ruby objects directly (`convert::from_json`).
+/// built into Ruby objects directly (`write::from_json`).
 fn call(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
     call_operation(ruby, op, input, Output::Objects)
 }
@@ -202,7 +119,7 @@ enum Output {
 fn call_operation(ruby: &Ruby, op: String, input: Value, output: Output) -> Result<RArray, Error> {
     guarded(ruby, "call", || {
         let size = std::cell::Cell::new(0usize);
-        let read = ruby_de::with_gc_disabled(|| {
+        let read = raw::with_gc_disabled(|| {
             operations::catching(&op, || {
                 // Read without tracking paths; only a failed read is read again to find where.
                 read_operation(&op, ruby_de::RubyDeserializer::new(ruby, input, &size), false)
@@ -238,7 +155,7 @@ fn call_operation(ruby: &Ruby, op: String, input: Value, output: Output) -> Resu
             Ok(Success { value, warnings }) => {
                 triple.push(true)?;
                 match output {
-                    Output::Objects => triple.push(convert::from_json(ruby, &value)?)?,
+                    Output::Objects => triple.push(write::from_json(ruby, &value)?)?,
                     Output::Document => triple.push(document::Document::new(value))?,
                 }
                 let list = ruby.ary_new_capa(warnings.len());

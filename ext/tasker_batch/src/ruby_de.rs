@@ -2,17 +2,19 @@
 //! Hashes and Arrays in place: no JSON text is written for the input, nothing is copied that
 //! the operation does not keep.
 //!
-//! It accepts exactly what `convert::to_json` accepts (JSON-shaped values; String or Symbol
+//! It accepts exactly what `read::to_json` accepts (JSON-shaped values; String or Symbol
 //! keys) and is lossless: where the core keeps a value exactly (serde_json's raw-value
 //! protocol, see `deserialize_newtype_struct`), the Ruby value is written as JSON text.
 //!
 //! Strings are lent to the core without copying. That is sound because nothing moves or frees
 //! them while an input is read: no Ruby code runs, and the caller keeps the garbage collector
-//! off for the duration (`with_gc_disabled`), so no collection — compacting or not — can happen
+//! off for the duration (`raw::with_gc_disabled`), so no collection — compacting or not — can happen
 //! either.
+//!
+//! Depends on `raw`, `document` and `read` (for values the core keeps as raw JSON).
 
 use std::fmt;
-use std::os::raw::{c_int, c_long};
+use std::os::raw::c_long;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::value::ReprValue;
@@ -21,8 +23,9 @@ use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, V
 use tasker_batch::input::coded;
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
-use crate::convert;
 use crate::document::Document;
+use crate::raw::{bignum_digits, hash_entries, lend};
+use crate::read;
 use magnus::TryConvert;
 
 /// Whether `value` nests Hashes and Arrays deeper than `limit` (a self-referencing one never
@@ -89,24 +92,6 @@ impl de::Error for DeError {
     }
 }
 
-/// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby
-/// strings lent to the core stay where they are.
-pub fn with_gc_disabled<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            if !self.0 {
-                // SAFETY: plain C API call, on the thread that holds the GVL.
-                unsafe { rb_sys::rb_gc_enable() };
-            }
-        }
-    }
-    // SAFETY: as above. `rb_gc_disable` returns whether the GC was already disabled.
-    let was_disabled = unsafe { rb_sys::rb_gc_disable() } == rb_sys::Qtrue as rb_sys::VALUE;
-    let _restore = Restore(was_disabled);
-    f()
-}
-
 /// A deserializer for one Ruby value.
 pub struct RubyDeserializer<'r> {
     ruby: &'r Ruby,
@@ -117,7 +102,7 @@ pub struct RubyDeserializer<'r> {
 }
 
 impl<'r> RubyDeserializer<'r> {
-    /// Reads `value`, counting the values read into `count`. Call inside [`with_gc_disabled`].
+    /// Reads `value`, counting the values read into `count`. Call inside [`crate::raw::with_gc_disabled`].
     pub fn new(ruby: &'r Ruby, value: Value, count: &'r std::cell::Cell<usize>) -> Self {
         RubyDeserializer {
             ruby,
@@ -149,15 +134,6 @@ impl<'r> RubyDeserializer<'r> {
     fn is(&self, constant: rb_sys::ruby_special_consts) -> bool {
         self.value.as_raw() == constant as rb_sys::VALUE
     }
-}
-
-/// Lends the bytes of a Ruby string for the lifetime the caller chooses.
-///
-/// SAFETY: the caller guarantees that the string is neither mutated nor moved nor freed while
-/// the returned slice is used (see the module documentation).
-pub(crate) unsafe fn lend<'a>(s: RString) -> &'a [u8] {
-    let bytes = s.as_slice();
-    std::slice::from_raw_parts(bytes.as_ptr(), bytes.len())
 }
 
 fn type_mismatch(value: Value) -> DeError {
@@ -225,7 +201,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
             if let Ok(n) = int.to_i64() {
                 return visitor.visit_i64(n);
             }
-            let digits = convert::bignum_digits(int);
+            let digits = bignum_digits(int);
             if let Ok(n) = digits.parse::<u128>() {
                 return visitor.visit_u128(n);
             }
@@ -262,7 +238,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
                 .deserialize_any(visitor)
                 .map_err(|e| DeError(e.to_string()));
         }
-        if let Some(native) = convert::native_form(value) {
+        if let Some(native) = read::native_form(value) {
             return self.child_same_depth(native).deserialize_any(visitor);
         }
         Err(type_mismatch(value))
@@ -284,7 +260,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
         if name == RAW_VALUE_TOKEN {
             // The core keeps this value exactly: hand over its JSON text the way serde_json's
             // own deserializer does, as a one-entry map {TOKEN: text}.
-            let text = convert::to_json(self.ruby, self.value).map_err(|e| {
+            let text = read::to_json(self.ruby, self.value).map_err(|e| {
                 let path = e.path();
                 let within = if path.is_empty() {
                     String::new()
@@ -324,31 +300,6 @@ impl<'a, 'r> HashAccess<'a, 'r> {
             next: 0,
         })
     }
-}
-
-/// The entries of a Hash, collected without calling back into Ruby code.
-pub(crate) fn hash_entries(hash: RHash) -> Vec<(Value, Value)> {
-    unsafe extern "C" fn collect(
-        key: rb_sys::VALUE,
-        value: rb_sys::VALUE,
-        arg: rb_sys::VALUE,
-    ) -> c_int {
-        // SAFETY: `arg` is the Vec below, alive for the whole iteration.
-        let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
-        // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
-        entries.push(unsafe { (Value::from_raw(key), Value::from_raw(value)) });
-        rb_sys::st_retval::ST_CONTINUE as c_int
-    }
-    let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hash.len());
-    // SAFETY: the callback only appends to `entries` and never raises.
-    unsafe {
-        rb_sys::rb_hash_foreach(
-            hash.as_raw(),
-            Some(collect),
-            &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
-        );
-    }
-    entries
 }
 
 impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
