@@ -35,19 +35,13 @@ pub(crate) fn guarded<T>(
     what: &str,
     body: impl FnOnce() -> Result<T, Error>,
 ) -> Result<T, Error> {
-    match catch_unwind(AssertUnwindSafe(body)) {
+    // The core's panic boundary: the same message text, and nothing printed to stderr.
+    match tasker_batch::operations::catch_panic(body) {
         Ok(result) => result,
-        Err(payload) => {
-            let detail = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".to_owned());
-            Err(Error::new(
-                ruby.get_inner(&BATCH_ERROR),
-                format!("internal error in {what}: {detail}"),
-            ))
-        }
+        Err(detail) => Err(Error::new(
+            ruby.get_inner(&BATCH_ERROR),
+            format!("internal error in {what}: {detail}"),
+        )),
     }
 }
 
