@@ -116,9 +116,11 @@ def paths(op, input)
   text = JSON.generate(input)
   {
     "direct (Rust reads/writes Ruby objects)" => -> { TaskerBatch::Native.call(op, input) },
-    "serde_magnus (via serde_json::Value)" => -> { TaskerBatch::Native.call_value(op, input) },
+    # Only in a build with the bench-conversion feature (`rake bench:ruby` builds one).
+    "serde_magnus (via serde_json::Value)" =>
+      (TaskerBatch::Native.respond_to?(:call_value) ? -> { TaskerBatch::Native.call_value(op, input) } : nil),
     "JSON text (Ruby JSON + envelope)" => -> { JSON.parse(TaskerBatch::Native.call_json(op, JSON.generate(input))) }
-  }.transform_values { |call| measure(&call) }.tap { text.clear }
+  }.transform_values { |call| call && measure(&call) }.tap { text.clear }
 end
 
 puts
@@ -131,7 +133,7 @@ puts "|---|---|---|---|"
 }.each do |label, input|
   op = label.split.first
   times = paths(op, input).values
-  best = times.min
-  cells = times.map { |t| t == best ? "**#{human(t)}**" : human(t) }
+  best = times.compact.min
+  cells = times.map { |t| t.nil? ? "n/a (no bench-conversion feature)" : (t == best ? "**#{human(t)}**" : human(t)) }
   puts "| #{label} | #{cells.join(" | ")} |"
 end

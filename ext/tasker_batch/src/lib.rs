@@ -5,13 +5,15 @@
 //!
 //! - `call_json(op, json) -> envelope_json`: JSON text in, the C ABI's envelope text out.
 //!   Lossless for every value, including integers beyond 64 bits.
-//! - `call_value(op, object) -> [ok, value_or_error, warnings]` or `nil`: Ruby objects in and
-//!   out through serde_magnus. Returns `nil` when the input or output holds a value that
-//!   serde_magnus cannot carry exactly (an integer beyond 64 bits), so the caller can use
-//!   `call_json` instead.
+//! - `call(op, object)` and `call_lazy(op, object)`: Ruby objects read in place, the output
+//!   built as Ruby objects (or kept as a lazy `Document`).
 //!
-//! Which path each Ruby method uses was decided by measurement (`bench/conversion.rb`).
+//! With the `bench-conversion` feature, a third, `call_value`, goes through serde_magnus
+//! (`bench_conversion.rs`). Which path each Ruby method uses was decided by measurement
+//! (`bench/ruby_bench.rb`, "three ways into the same operation").
 
+#[cfg(feature = "bench-conversion")]
+mod bench_conversion;
 mod boundary;
 mod document;
 mod raw;
@@ -19,7 +21,6 @@ mod read;
 mod ruby_de;
 mod write;
 
-use magnus::value::ReprValue;
 use magnus::{function, prelude::*, Error, RArray, RHash, RString, Ruby, Value};
 use tasker_batch::operations::{self, Success};
 use tasker_batch::{ErrorCode, MAX_NESTING};
@@ -44,55 +45,6 @@ fn call_json(ruby: &Ruby, op: String, input: RString) -> Result<RString, Error> 
         };
         Ok(ruby.str_new(&envelope))
     })
-}
-
-/// `Native.call_value(op, object)`: `[true, value, warnings]`, `[false, error, []]`, or `nil`
-/// when serde_magnus cannot carry a value exactly (use `call_json` then).
-fn call_value(ruby: &Ruby, op: String, input: Value) -> Result<Value, Error> {
-    guarded(ruby, "call_value", || {
-        let Ok(input) = serde_magnus::deserialize::<_, serde_json::Value>(ruby, input) else {
-            return Ok(ruby.qnil().as_value());
-        };
-        let text = serde_json::to_string(&input).expect("a JSON value serializes");
-        let result = maybe_without_gvl(text.len(), || operations::call_catching(&op, &text));
-        let triple = ruby.ary_new_capa(3);
-        match result {
-            Ok(Success { value, warnings }) => {
-                let Some(value) = exact_value(&value) else {
-                    return Ok(ruby.qnil().as_value());
-                };
-                triple.push(true)?;
-                triple.push(serde_magnus::serialize::<_, Value>(ruby, &value)?)?;
-                triple.push(serde_magnus::serialize::<_, Value>(ruby, &warnings)?)?;
-            }
-            Err(error) => {
-                triple.push(false)?;
-                triple.push(serde_magnus::serialize::<_, Value>(ruby, &error)?)?;
-                triple.push(ruby.ary_new())?;
-            }
-        }
-        Ok(triple.as_value())
-    })
-}
-
-/// The output as a `serde_json::Value`, unless it holds an integer that a Value (and so
-/// serde_magnus) would turn into a float.
-fn exact_value(text: &str) -> Option<serde_json::Value> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    fn exact(value: &serde_json::Value) -> bool {
-        match value {
-            serde_json::Value::Number(n) => {
-                n.is_i64()
-                    || n.is_u64()
-                    || n.as_f64()
-                        .is_some_and(|f| f.fract() != 0.0 || f.abs() < 9.0e15)
-            }
-            serde_json::Value::Array(items) => items.iter().all(exact),
-            serde_json::Value::Object(map) => map.values().all(exact),
-            _ => true,
-        }
-    }
-    exact(&value).then_some(value)
 }
 
 /// `Native.call(op, object)`: `[true, value, warnings]` or `[false, error, warnings]`. The core
@@ -234,7 +186,8 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_module_function("call_lazy", function!(call_lazy, 2))?;
     document::define(ruby, native)?;
     native.define_module_function("call_json", function!(call_json, 2))?;
-    native.define_module_function("call_value", function!(call_value, 2))?;
+    #[cfg(feature = "bench-conversion")]
+    native.define_module_function("call_value", function!(bench_conversion::call_value, 2))?;
     native.define_module_function("operations", function!(operation_names, 0))?;
     native.define_module_function("version", function!(version, 0))?;
     // The results keys a checkpoint lives in: the only ones a worker context needs to read.
