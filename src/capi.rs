@@ -102,6 +102,15 @@ pub extern "C" fn tasker_batch_version() -> *const c_char {
     ffi_boundary!(on_panic: c"".as_ptr(), VERSION.as_ptr().cast())
 }
 
+/// The version of the C ABI and envelope format this library implements: the
+/// `TASKER_BATCH_ABI_VERSION` it was built with. A program compares it with the header's
+/// `TASKER_BATCH_ABI_VERSION` at startup: when they differ, the library it loaded is not one
+/// it can call (the version string may differ in minor and patch without that).
+#[no_mangle]
+pub extern "C" fn tasker_batch_abi_version() -> u32 {
+    ffi_boundary!(on_panic: 0, TASKER_BATCH_ABI_VERSION)
+}
+
 /// The names of every operation `tasker_batch_call` accepts, as a JSON array of strings
 /// (`["validate_outcome","validate_cursor_config",...]`). The string is static: do not free it.
 #[no_mangle]
@@ -191,6 +200,11 @@ mod tests {
             ),
             version
         );
+    }
+
+    #[test]
+    fn abi_version_is_the_constant() {
+        assert_eq!(tasker_batch_abi_version(), TASKER_BATCH_ABI_VERSION);
     }
 
     #[test]
