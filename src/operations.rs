@@ -87,6 +87,36 @@ where
     Ok(Box::new(move || finish(parsed, f)))
 }
 
+/// Like [`read_input`], for a front end that writes the output itself rather than as JSON
+/// text (the Ruby extension builds Ruby objects straight from the typed output, through its
+/// `Serialize`): returns the operation ready to run, answering the typed output and the
+/// warnings. Only for outputs whose JSON text is their `Serialize` form (every [`Output`] that
+/// keeps the default [`Output::into_json`]).
+pub fn read_input_typed<'de, D, I, O>(
+    deserializer: D,
+    f: fn(I, &mut Vec<Warning>) -> Result<O>,
+    track_paths: bool,
+) -> Result<PendingTyped<O>>
+where
+    D: serde::Deserializer<'de>,
+    I: DeserializeOwned + Send + 'static,
+    O: Output + 'static,
+{
+    let parsed: I = if track_paths {
+        from_deserializer(deserializer)?
+    } else {
+        from_deserializer_untracked(deserializer)?
+    };
+    Ok(Box::new(move || {
+        let mut warnings = Vec::new();
+        let value = f(parsed, &mut warnings)?;
+        Ok((value, warnings))
+    }))
+}
+
+/// An operation read by [`read_input_typed`], ready to run.
+pub type PendingTyped<O> = Box<dyn FnOnce() -> Result<(O, Vec<Warning>)> + Send>;
+
 fn finish<I, O: Output>(parsed: I, f: fn(I, &mut Vec<Warning>) -> Result<O>) -> Result<Success> {
     let mut warnings = Vec::new();
     let value = f(parsed, &mut warnings)?.into_json()?;

@@ -19,8 +19,10 @@ mod document;
 mod raw;
 mod read;
 mod ruby_de;
+mod ruby_ser;
 mod write;
 
+use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{function, prelude::*, Error, RArray, RHash, RString, Ruby, Value};
 use tasker_batch::operations::{self, Success};
 use tasker_batch::{ErrorCode, MAX_NESTING};
@@ -70,59 +72,191 @@ enum Output {
 
 fn call_operation(ruby: &Ruby, op: String, input: Value, output: Output) -> Result<RArray, Error> {
     guarded(ruby, "call", || {
-        let size = std::cell::Cell::new(0usize);
-        let read = raw::with_gc_disabled(|| {
-            operations::catching(&op, || {
-                // Read without tracking paths; only a failed read is read again to find where.
-                read_operation(&op, ruby_de::RubyDeserializer::new(ruby, input, &size), false)
-                    .or_else(|_| {
-                        let tracked = ruby_de::RubyDeserializer::new(ruby, input, &size);
-                        read_operation(&op, tracked, true).map_err(|error| {
-                            if error.code != ErrorCode::NestingTooDeep
-                                && ruby_de::nests_deeper_than(input, MAX_NESTING)
-                            {
-                                tasker_batch::Error::new(
-                                    ErrorCode::NestingTooDeep,
-                                    "",
-                                    format!("expected values nested at most {MAX_NESTING} levels deep, found deeper nesting"),
-                                )
-                            } else {
-                                error
-                            }
-                        })
-                    })
-            })
-        });
-        let weight = if PER_STEP_OPERATIONS.contains(&op.as_str()) {
-            size.get() * VALUE_BYTES
-        } else {
-            // Work that scales with a collection (ranges, workers, results) whatever the
-            // input's size: a partition of a million ranges has a tiny input.
-            usize::MAX
-        };
-        let result = read
-            .and_then(|pending| maybe_without_gvl(weight, || operations::catching(&op, pending)));
-        let triple = ruby.ary_new_capa(3);
-        match result {
-            Ok(Success { value, warnings }) => {
-                triple.push(true)?;
-                match output {
-                    Output::Objects => triple.push(write::from_json(ruby, &value)?)?,
-                    Output::Document => triple.push(document::Document::new(value))?,
-                }
-                let list = ruby.ary_new_capa(warnings.len());
-                for w in &warnings {
-                    list.push(error_hash(ruby, w.code.as_str(), &w.message, &w.path)?)?;
-                }
-                triple.push(list)?;
-            }
-            Err(e) => {
-                triple.push(false)?;
-                triple.push(error_hash(ruby, e.code.as_str(), &e.message, &e.path)?)?;
-                triple.push(ruby.ary_new())?;
+        let per_step = PER_STEP_OPERATIONS.contains(&op.as_str());
+        if per_step && matches!(output, Output::Objects) {
+            // A small output, wanted whole: built straight from the typed value.
+            if let Some(triple) = call_typed(ruby, &op, input, None) {
+                return triple;
             }
         }
-        Ok(triple)
+        let size = std::cell::Cell::new(0usize);
+        let read = read_from_ruby(ruby, &op, input, &size, |de, track| {
+            read_operation(&op, de, track)
+        });
+        let result = read.and_then(|pending| {
+            maybe_without_gvl(weight(per_step, &size), || {
+                operations::catching(&op, pending)
+            })
+        });
+        match result {
+            Ok(Success { value, warnings }) => {
+                let value = match output {
+                    Output::Objects => write::from_json(ruby, &value)?,
+                    Output::Document => ruby.obj_wrap(document::Document::new(value)).as_value(),
+                };
+                success(ruby, value, &warnings)
+            }
+            Err(e) => failure(ruby, &e),
+        }
+    })
+}
+
+/// Runs a per-step operation on Ruby objects and builds its typed output into Ruby objects
+/// directly (`ruby_ser`): the same objects `write::from_json` builds from its JSON text,
+/// without writing and reading that text.
+fn typed<I, O>(
+    ruby: &Ruby,
+    op: &str,
+    input: Value,
+    members: Option<&ruby_ser::Members>,
+    f: fn(I, &mut Vec<tasker_batch::Warning>) -> tasker_batch::Result<O>,
+) -> Result<RArray, Error>
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    O: operations::Output + Send + 'static,
+{
+    let size = std::cell::Cell::new(0usize);
+    let read = read_from_ruby(ruby, op, input, &size, |de, track| {
+        operations::read_input_typed(de, f, track)
+    });
+    let result = read.and_then(|pending| {
+        maybe_without_gvl(weight(true, &size), || operations::catching(op, pending))
+    });
+    match result {
+        Ok((value, warnings)) => {
+            let internal = |e: &dyn std::fmt::Display| {
+                Error::new(
+                    ruby.get_inner(&boundary::BATCH_ERROR),
+                    format!("internal error in {op}: {e}"),
+                )
+            };
+            let built = match members {
+                None => ruby_ser::to_ruby(&value).map_err(|e| internal(&e))?,
+                Some(members) => {
+                    // The chosen members, then the whole output as a Document for the rest.
+                    let built =
+                        ruby_ser::members_to_ruby(&value, members).map_err(|e| internal(&e))?;
+                    let array = RArray::from_value(built)
+                        .ok_or_else(|| internal(&"members are an Array"))?;
+                    // Its text is written only if the Document is read.
+                    array.push(document::Document::deferred(Box::new(move || {
+                        value.into_json().map_err(|e| e.message)
+                    })))?;
+                    built
+                }
+            };
+            success(ruby, built, &warnings)
+        }
+        Err(e) => failure(ruby, &e),
+    }
+}
+
+/// Reads an operation's input from Ruby objects, with the GC paused (strings are lent):
+/// without tracking paths first, and again with them only when that failed, to say where.
+fn read_from_ruby<T>(
+    ruby: &Ruby,
+    op: &str,
+    input: Value,
+    size: &std::cell::Cell<usize>,
+    read: impl Fn(ruby_de::RubyDeserializer<'_>, bool) -> tasker_batch::Result<T>,
+) -> tasker_batch::Result<T> {
+    raw::with_gc_disabled(|| {
+        operations::catching(op, || {
+            read(ruby_de::RubyDeserializer::new(ruby, input, size), false).or_else(|_| {
+                let tracked = ruby_de::RubyDeserializer::new(ruby, input, size);
+                read(tracked, true).map_err(|error| {
+                    if error.code != ErrorCode::NestingTooDeep
+                        && ruby_de::nests_deeper_than(input, MAX_NESTING)
+                    {
+                        tasker_batch::Error::new(
+                            ErrorCode::NestingTooDeep,
+                            "",
+                            format!("expected values nested at most {MAX_NESTING} levels deep, found deeper nesting"),
+                        )
+                    } else {
+                        error
+                    }
+                })
+            })
+        })
+    })
+}
+
+/// How much work an operation is, to decide whether to give up the GVL around it.
+fn weight(per_step: bool, size: &std::cell::Cell<usize>) -> usize {
+    if per_step {
+        size.get() * VALUE_BYTES
+    } else {
+        // Work that scales with a collection (ranges, workers, results) whatever the
+        // input's size: a partition of a million ranges has a tiny input.
+        usize::MAX
+    }
+}
+
+/// `[true, value, warnings]`.
+fn success(ruby: &Ruby, value: Value, warnings: &[tasker_batch::Warning]) -> Result<RArray, Error> {
+    let list = ruby.ary_new_capa(warnings.len());
+    for w in warnings {
+        list.push(error_hash(ruby, w.code.as_str(), &w.message, &w.path)?)?;
+    }
+    // SAFETY: a fresh Array of three live values; `rb_ary_new_from_values` copies them in
+    // and cannot raise.
+    let triple = unsafe {
+        let items = [
+            rb_sys::Qtrue as rb_sys::VALUE,
+            value.as_raw(),
+            list.as_raw(),
+        ];
+        rb_sys::rb_ary_new_from_values(3, items.as_ptr())
+    };
+    Ok(RArray::from_value(unsafe { Value::from_raw(triple) }).expect("an Array"))
+}
+
+/// `[false, error, []]`.
+fn failure(ruby: &Ruby, e: &tasker_batch::Error) -> Result<RArray, Error> {
+    let triple = ruby.ary_new_capa(3);
+    triple.push(false)?;
+    triple.push(error_hash(ruby, e.code.as_str(), &e.message, &e.path)?)?;
+    triple.push(ruby.ary_new())?;
+    Ok(triple)
+}
+
+/// `TaskerBatch::Native::Members.new(names)`: member names for [`call_members`], read from
+/// Ruby once (a caller keeps them in a constant).
+#[magnus::wrap(class = "TaskerBatch::Native::Members", free_immediately, size)]
+struct MemberNames(ruby_ser::Members);
+
+fn member_names(names: Vec<String>) -> MemberNames {
+    MemberNames(ruby_ser::Members::new(names.iter().map(String::as_str)))
+}
+
+/// `Native.call_members(op, object, members)`: `[true, [value of each member..., document],
+/// warnings]` or `[false, error, []]`, for a per-step operation whose output is an object. One
+/// call answers the members a caller reads (as Ruby objects; `nil` for an absent one) and the
+/// whole output as a `Document` for anything else, so that reading several members is not a
+/// native call each.
+fn call_members(
+    ruby: &Ruby,
+    op: String,
+    input: Value,
+    members: &MemberNames,
+) -> Result<RArray, Error> {
+    guarded(ruby, "call_members", || {
+        if !PER_STEP_OPERATIONS.contains(&op.as_str()) {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                format!(
+                    "call_members: expected one of {}, found {op:?}",
+                    PER_STEP_OPERATIONS.join(", ")
+                ),
+            ));
+        }
+        call_typed(ruby, &op, input, Some(&members.0)).unwrap_or_else(|| {
+            Err(Error::new(
+                ruby.exception_arg_error(),
+                format!("unknown operation {op:?}"),
+            ))
+        })
     })
 }
 
@@ -138,6 +272,19 @@ macro_rules! ruby_dispatch {
             match name {
                 $($name => operations::read_input(input, $f, track_paths),)*
                 _ => Err(operations::unknown_operation(name)),
+            }
+        }
+
+        /// Runs the operation `name` through [`typed`]; `None` for an unknown name.
+        fn call_typed(
+            ruby: &Ruby,
+            name: &str,
+            input: Value,
+            members: Option<&ruby_ser::Members>,
+        ) -> Option<Result<RArray, Error>> {
+            match name {
+                $($name => Some(typed(ruby, name, input, members, $f)),)*
+                _ => None,
             }
         }
     };
@@ -184,6 +331,9 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     let native = top.define_module("Native")?;
     native.define_module_function("call", function!(call, 2))?;
     native.define_module_function("call_lazy", function!(call_lazy, 2))?;
+    native.define_module_function("call_members", function!(call_members, 3))?;
+    let members = native.define_class("Members", ruby.class_object())?;
+    members.define_singleton_method("new", function!(member_names, 1))?;
     document::define(ruby, native)?;
     native.define_module_function("call_json", function!(call_json, 2))?;
     #[cfg(feature = "bench-conversion")]

@@ -57,7 +57,13 @@ impl ConvertError {
 
 /// Writes `value` as compact JSON text.
 pub fn to_json(ruby: &Ruby, value: Value) -> Result<String, ConvertError> {
-    let mut out = String::with_capacity(256);
+    // Most values the core keeps raw are cursors: an Integer or a short String. Their text is
+    // written at its exact size, so that keeping it (a boxed `RawValue`) does not reallocate.
+    if let Some(n) = Integer::from_value(value).and_then(|int| int.to_i64().ok()) {
+        return Ok(itoa::Buffer::new().format(n).to_owned());
+    }
+    let capacity = RString::from_value(value).map_or(256, |s| s.len() + 2);
+    let mut out = String::with_capacity(capacity);
     let mut writer = Writer {
         ruby,
         out: &mut out,
@@ -133,7 +139,10 @@ impl Writer<'_> {
             push_json_string(self.out, &name);
         } else if let Ok(document) = <&crate::document::Document>::try_convert(value) {
             // An earlier call's output, already compact JSON.
-            self.out.push_str(document.text());
+            let text = document
+                .text()
+                .map_err(|message| ConvertError::new(ErrorCode::Internal, message.to_owned()))?;
+            self.out.push_str(text);
         } else if let Some(native) = native_form(value) {
             self.value(native, depth)?;
         } else {

@@ -233,7 +233,13 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
             // An output of an earlier call, still JSON text: read it as JSON.
             // SAFETY: the Document is reachable from the input and is not freed or changed
             // during the read (see the module documentation).
-            let text: &'de str = unsafe { &*(document.text() as *const str) };
+            let text = document.text().map_err(|message| {
+                coded::<DeError>(
+                    ErrorCode::Internal,
+                    format_args!("internal error: {message}"),
+                )
+            })?;
+            let text: &'de str = unsafe { &*(text as *const str) };
             return serde_json::Deserializer::from_str(text)
                 .deserialize_any(visitor)
                 .map_err(|e| DeError(e.to_string()));

@@ -26,6 +26,19 @@ pub fn from_json(ruby: &Ruby, text: &str) -> Result<Value, Error> {
     Ok(unsafe { Value::from_raw(reader.value()) })
 }
 
+/// [`from_json`] for a value inside an object being built (a raw value of a typed output, see
+/// `ruby_ser`): the same objects, as a raw `VALUE` the caller stores right away.
+pub fn from_json_raw(text: &str) -> VALUE {
+    let mut reader = Reader {
+        bytes: text.as_bytes(),
+        text,
+        pos: 0,
+        keys: Vec::new(),
+    };
+    // SAFETY: as for `from_json`; the caller stores the value into its parent right away.
+    unsafe { reader.value() }
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     text: &'a str,
