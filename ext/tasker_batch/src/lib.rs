@@ -16,6 +16,7 @@
 mod bench_conversion;
 mod boundary;
 mod document;
+mod members;
 mod raw;
 mod read;
 mod ruby_de;
@@ -108,7 +109,7 @@ fn typed<I, O>(
     ruby: &Ruby,
     op: &str,
     input: Value,
-    members: Option<&ruby_ser::Members>,
+    members: Option<&members::Members>,
     f: fn(I, &mut Vec<tasker_batch::Warning>) -> tasker_batch::Result<O>,
 ) -> Result<RArray, Error>
 where
@@ -135,7 +136,7 @@ where
                 Some(members) => {
                     // The chosen members, then the whole output as a Document for the rest.
                     let built =
-                        ruby_ser::members_to_ruby(&value, members).map_err(|e| internal(&e))?;
+                        members::members_to_ruby(&value, members).map_err(|e| internal(&e))?;
                     let array = RArray::from_value(built)
                         .ok_or_else(|| internal(&"members are an Array"))?;
                     // Its text is written only if the Document is read.
@@ -224,10 +225,10 @@ fn failure(ruby: &Ruby, e: &tasker_batch::Error) -> Result<RArray, Error> {
 /// `TaskerBatch::Native::Members.new(names)`: member names for [`call_members`], read from
 /// Ruby once (a caller keeps them in a constant).
 #[magnus::wrap(class = "TaskerBatch::Native::Members", free_immediately, size)]
-struct MemberNames(ruby_ser::Members);
+struct MemberNames(members::Members);
 
 fn member_names(names: Vec<String>) -> MemberNames {
-    MemberNames(ruby_ser::Members::new(names.iter().map(String::as_str)))
+    MemberNames(members::Members::new(names.iter().map(String::as_str)))
 }
 
 /// `Native.call_members(op, object, members)`: `[true, [value of each member..., document],
@@ -280,7 +281,7 @@ macro_rules! ruby_dispatch {
             ruby: &Ruby,
             name: &str,
             input: Value,
-            members: Option<&ruby_ser::Members>,
+            members: Option<&members::Members>,
         ) -> Option<Result<RArray, Error>> {
             match name {
                 $($name => Some(typed(ruby, name, input, members, $f)),)*

@@ -11,6 +11,8 @@
 //! | `document` | `TaskerBatch::Native::Document`, JSON text read lazily (through `write`) |
 //! | `read` | Ruby objects → JSON text (a Document is taken as its text) |
 //! | `ruby_de` | Ruby objects → the core's typed inputs (a serde deserializer; `read` for raw values) |
+//! | `ruby_ser` | the core's typed outputs → Ruby objects (a serde serializer; `write` for raw values) |
+//! | `members` | the chosen members of a typed output → Ruby objects (through `ruby_ser`) |
 //! | `boundary` | the panic boundary (`guarded`), the GVL and the Ruby error class |
 //! | `lib` | `TaskerBatch::Native`: the methods Ruby calls |
 

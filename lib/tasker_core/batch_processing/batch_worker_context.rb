@@ -46,15 +46,30 @@ module TaskerCore
       # StepData.read(step, results_keys: the checkpoint keys), without its general loop for
       # the usual object (one with `inputs` and `results`): the same Hash, built directly.
       def self.object_step(step)
-        keys = TaskerBatch::Native::CHECKPOINT_KEYS
-        return StepData.read(step, results_keys: keys) unless step.respond_to?(:inputs) && step.respond_to?(:results)
+        unless step.respond_to?(:inputs) && step.respond_to?(:results)
+          return StepData.read(step, results_keys: TaskerBatch::Native::CHECKPOINT_KEYS)
+        end
 
         results = step.results
-        data = { "inputs" => step.inputs, "results" => results.is_a?(Hash) ? StepData.slice(results, keys) : results }
+        data = { "inputs" => step.inputs, "results" => results.is_a?(Hash) ? checkpoint_part(results) : results }
         data["checkpoint"] = step.checkpoint if step.respond_to?(:checkpoint)
         data
       end
-      private_class_method :object_step
+
+      # StepData.slice(results, the checkpoint keys): a String key first, else its Symbol.
+      def self.checkpoint_part(results)
+        part = {}
+        CHECKPOINT_KEY_PAIRS.each do |key, symbol|
+          if results.key?(key) then part[key] = results[key]
+          elsif results.key?(symbol) then part[key] = results[symbol]
+          end
+        end
+        part
+      end
+      private_class_method :object_step, :checkpoint_part
+
+      CHECKPOINT_KEY_PAIRS = TaskerBatch::Native::CHECKPOINT_KEYS.map { |key| [key, key.to_sym].freeze }.freeze
+      private_constant :CHECKPOINT_KEY_PAIRS
 
       # Built by from_step_data from the core's `worker_context` output: a Hash, or a
       # TaskerBatch::Native::Document read member by member as the accessors are called.
