@@ -110,11 +110,13 @@ impl Document {
                 }
             }
             Index::Array(items) => {
-                let i = Integer::from_value(key)
-                    .ok_or_else(|| {
-                        Error::new(ruby.exception_type_error(), "expected an Integer index")
-                    })?
-                    .to_i64()?;
+                let index = Integer::from_value(key).ok_or_else(|| {
+                    Error::new(ruby.exception_type_error(), "expected an Integer index")
+                })?;
+                // An index beyond 64 bits is beyond any array: absent, as a too-large one is.
+                let Ok(i) = index.to_i64() else {
+                    return Ok(ruby.qnil().as_value());
+                };
                 let i = if i < 0 { i + items.len() as i64 } else { i };
                 match usize::try_from(i).ok().and_then(|i| items.get(i)) {
                     Some(range) => rb_self.member(ruby, range),

@@ -328,6 +328,7 @@ fn version() -> &'static str {
 
 #[magnus::init(name = "tasker_batch_native")]
 fn init(ruby: &Ruby) -> Result<(), Error> {
+    raw::intern_ids();
     let top = ruby.define_module("TaskerBatch")?;
     let native = top.define_module("Native")?;
     native.define_module_function("call", function!(call, 2))?;

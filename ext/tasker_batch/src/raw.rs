@@ -17,6 +17,7 @@
 //! | `lib` | `TaskerBatch::Native`: the methods Ruby calls |
 
 use std::os::raw::c_int;
+use std::sync::OnceLock;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{Integer, RHash, RString, Value};
@@ -28,6 +29,40 @@ use magnus::{Integer, RHash, RString, Value};
 pub(crate) unsafe fn lend<'a>(s: RString) -> &'a [u8] {
     let bytes = s.as_slice();
     std::slice::from_raw_parts(bytes.as_ptr(), bytes.len())
+}
+
+/// The bytes of a Ruby string as UTF-8, lent like [`lend`]: a UTF-8, US-ASCII or binary
+/// (ASCII-8BIT) string as it is (its bytes are checked as UTF-8 by the caller); a string in
+/// any other encoding converted to UTF-8 by Ruby's transcoder (C code, no Ruby method), or the
+/// name of its encoding when it cannot be converted exactly.
+///
+/// SAFETY: as [`lend`], and the GC must be paused ([`with_gc_disabled`]): a converted string
+/// is referenced from nowhere but the returned slice, and lives because no collection runs.
+pub(crate) unsafe fn utf8_of<'a>(s: RString) -> Result<&'a [u8], String> {
+    let index = rb_sys::rb_enc_get_index(s.as_raw());
+    if index == rb_sys::rb_utf8_encindex()
+        || index == rb_sys::rb_usascii_encindex()
+        || index == rb_sys::rb_ascii8bit_encindex()
+    {
+        return Ok(lend(s));
+    }
+    let from = rb_sys::rb_enc_from_index(index);
+    let converted = rb_sys::rb_str_conv_enc(s.as_raw(), from, rb_sys::rb_utf8_encoding());
+    if converted == s.as_raw() || rb_sys::rb_enc_get_index(converted) != rb_sys::rb_utf8_encindex()
+    {
+        // `rb_str_conv_enc` answers the string itself when it cannot convert it.
+        let name = if from.is_null() {
+            format!("encoding #{index}")
+        } else {
+            std::ffi::CStr::from_ptr((*from).name)
+                .to_string_lossy()
+                .into_owned()
+        };
+        return Err(name);
+    }
+    Ok(lend(
+        RString::from_value(Value::from_raw(converted)).expect("a converted String"),
+    ))
 }
 
 /// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby
@@ -82,4 +117,21 @@ pub fn bignum_digits(int: Integer) -> String {
             .expect("rb_big2str returns a String");
         String::from_utf8_lossy(s.as_slice()).into_owned()
     }
+}
+
+/// The ids of `TaskerBatch::CursorConfigList`'s `@configs` and `@document`, interned once when
+/// the extension loads (interning may allocate, so it is not done while strings are lent).
+pub static CURSOR_CONFIG_LIST_IVARS: OnceLock<(rb_sys::ID, rb_sys::ID)> = OnceLock::new();
+
+/// Interns what the readers need later; called by the extension's `init`.
+pub fn intern_ids() {
+    CURSOR_CONFIG_LIST_IVARS.get_or_init(|| {
+        // SAFETY: `rb_intern2` with a name and its length, while the extension loads.
+        unsafe {
+            (
+                rb_sys::rb_intern2(c"@configs".as_ptr(), 8),
+                rb_sys::rb_intern2(c"@document".as_ptr(), 9),
+            )
+        }
+    });
 }

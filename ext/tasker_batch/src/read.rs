@@ -13,6 +13,8 @@ use magnus::value::ReprValue;
 use magnus::TryConvert;
 use magnus::{Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
 use tasker_batch::path::JsonPath;
+
+use crate::raw::utf8_of;
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 /// Why a Ruby value could not be written as JSON.
@@ -55,7 +57,8 @@ impl ConvertError {
     }
 }
 
-/// Writes `value` as compact JSON text.
+/// Writes `value` as compact JSON text. Call with the GC paused (`raw::with_gc_disabled`): a
+/// string in another encoding is converted into a fresh string that nothing else refers to.
 pub fn to_json(ruby: &Ruby, value: Value) -> Result<String, ConvertError> {
     // Most values the core keeps raw are cursors: an Integer or a short String. Their text is
     // written at its exact size, so that keeping it (a boxed `RawValue`) does not reallocate.
@@ -95,8 +98,12 @@ impl Writer<'_> {
         } else if value.as_raw() == self.ruby.qfalse().as_raw() {
             self.out.push_str("false");
         } else if let Some(s) = RString::from_value(value) {
-            // SAFETY: the bytes are copied into `out` before any Ruby code runs.
-            push_json_string(self.out, utf8(unsafe { s.as_slice() })?);
+            // SAFETY: the bytes are copied into `out` before any Ruby code runs; the caller
+            // keeps the GC paused (a converted string lives only as long as that).
+            push_json_string(
+                self.out,
+                utf8(unsafe { utf8_of(s) }.map_err(not_convertible)?)?,
+            );
         } else if let Some(hash) = RHash::from_value(value) {
             self.hash(hash, depth)?;
         } else if let Some(array) = RArray::from_value(value) {
@@ -167,7 +174,7 @@ impl Writer<'_> {
             let name: &str = if let Some(s) = RString::from_value(key) {
                 // SAFETY: the key is not changed or freed while it is written (no Ruby code
                 // runs here); an error copies it.
-                utf8(unsafe { crate::raw::lend(s) })?
+                utf8(unsafe { utf8_of(s) }.map_err(not_convertible)?)?
             } else if let Some(symbol) = Symbol::from_value(key) {
                 symbol_name = symbol.name().map_err(internal)?;
                 &symbol_name
@@ -189,6 +196,13 @@ impl Writer<'_> {
     }
 }
 
+fn not_convertible(encoding: String) -> ConvertError {
+    ConvertError::new(
+        ErrorCode::InvalidUtf8,
+        format!("expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}"),
+    )
+}
+
 fn utf8(bytes: &[u8]) -> Result<&str, ConvertError> {
     std::str::from_utf8(bytes).map_err(|e| {
         ConvertError::new(
@@ -201,15 +215,32 @@ fn utf8(bytes: &[u8]) -> Result<&str, ConvertError> {
     })
 }
 
-/// The native form of a tasker-batch Ruby object that stands for JSON (a
-/// `TaskerBatch::CursorConfigList` answers its Array or its Document), through its
-/// `to_native` method; `None` for any other object.
+/// The native form of a tasker-batch Ruby object that stands for JSON: a
+/// `TaskerBatch::CursorConfigList` stands for its `@configs` Array once built, else for its
+/// `@document` (what its `to_native` answers); `None` for any other object, or for a list
+/// whose state is neither.
+///
+/// Read from the instance variables, not by calling `to_native`: this runs while strings are
+/// lent with the GC paused, where no Ruby code may run (it could change or free what is lent,
+/// raise through these Rust frames, or recurse without end).
 pub fn native_form(value: Value) -> Option<Value> {
+    // SAFETY: reading a class name runs no Ruby code.
     let class = unsafe { value.classname() };
     if class != "TaskerBatch::CursorConfigList" {
         return None;
     }
-    value.funcall::<_, _, Value>("to_native", ()).ok()
+    let (configs, document) = *crate::raw::CURSOR_CONFIG_LIST_IVARS.get()?;
+    // SAFETY: `rb_ivar_get` reads an instance variable; it runs no Ruby code.
+    let read = |id| unsafe { Value::from_raw(rb_sys::rb_ivar_get(value.as_raw(), id)) };
+    let configs = read(configs);
+    let native = if configs.is_nil() || configs.as_raw() == rb_sys::Qfalse as rb_sys::VALUE {
+        read(document)
+    } else {
+        configs
+    };
+    let is_json = RArray::from_value(native).is_some()
+        || <&crate::document::Document>::try_convert(native).is_ok();
+    is_json.then_some(native)
 }
 
 fn internal(e: Error) -> ConvertError {

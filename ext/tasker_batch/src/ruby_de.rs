@@ -24,7 +24,7 @@ use tasker_batch::input::coded;
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 use crate::document::Document;
-use crate::raw::{bignum_digits, hash_entries, lend};
+use crate::raw::{bignum_digits, hash_entries, utf8_of};
 use crate::read;
 use magnus::TryConvert;
 
@@ -147,6 +147,16 @@ fn type_mismatch(value: Value) -> DeError {
     )
 }
 
+/// A string in an encoding whose text cannot be written as UTF-8 exactly.
+fn not_convertible(encoding: String) -> DeError {
+    coded(
+        ErrorCode::InvalidUtf8,
+        format_args!(
+            "expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}"
+        ),
+    )
+}
+
 fn utf8(bytes: &[u8]) -> Result<&str, DeError> {
     std::str::from_utf8(bytes).map_err(|e| {
         coded(
@@ -184,7 +194,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
         }
         if let Some(s) = RString::from_value(value) {
             // SAFETY: see the module documentation.
-            let text = utf8(unsafe { lend::<'de>(s) })?;
+            let text = utf8(unsafe { utf8_of::<'de>(s) }.map_err(not_convertible)?)?;
             return visitor.visit_borrowed_str(text);
         }
         if let Some(hash) = RHash::from_value(value) {
@@ -320,7 +330,7 @@ impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
         };
         if let Some(s) = RString::from_value(key) {
             // SAFETY: see the module documentation.
-            let text = utf8(unsafe { lend::<'de>(s) })?;
+            let text = utf8(unsafe { utf8_of::<'de>(s) }.map_err(not_convertible)?)?;
             return seed
                 .deserialize(de::value::BorrowedStrDeserializer::new(text))
                 .map(Some);
