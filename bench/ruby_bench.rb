@@ -29,7 +29,7 @@ end
 
 # Median seconds per call of the block, over `rounds` rounds of at least `min_time` each.
 def measure(rounds: 5, min_time: 0.2, &block)
-  3.times(&block) # warm up
+  3.times { block.call } # warm up
   Array.new(rounds) { round(min_time, &block) }.sort[rounds / 2]
 end
 
