@@ -13,8 +13,9 @@ module Demo
     CORRUPTIONS = {
       # A torn write: the text stops inside the object.
       "json" => '{"checkpoint_cursor": 1200, "processed_co',
-      # Well-formed JSON, but a timestamp checkpoint on an integer or UUID range: the core refuses it.
-      "checkpoint" => '{"checkpoint_cursor": "2024-01-01T00:00:00Z", "processed_count": 1200}'
+      # Well-formed JSON, but a checkpoint whose count is not a count: the core cannot read it.
+      # (A cursor of another kind would be read as an opaque token, with a warning.)
+      "checkpoint" => '{"checkpoint_cursor": 1200, "processed_count": "1200"}'
     }.freeze
 
     attr_reader :victim

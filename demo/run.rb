@@ -124,7 +124,7 @@ module Demo
         o.on("--corrupt [KIND]", Faults::CORRUPTIONS.keys,
              "Corrupt a pending worker's stored results before it runs:",
              "json (default: a torn write) or checkpoint (valid JSON, a",
-             "checkpoint of the wrong kind). That worker is not run and the run fails.") do |kind|
+             "checkpoint count that is a string). That worker is not run and the run fails.") do |kind|
           options.corrupt = kind || "json"
         end
         o.on("--[no-]empty-run", "Run the empty dataset afterwards (default: yes)") { |b| options.empty_run = b }

@@ -18,7 +18,7 @@ module DemoSpecRun
 
   # What --corrupt writes into a pending worker's stored results.
   TORN_JSON = '{"checkpoint_cursor": 1200, "processed_co'
-  CORRUPT_CHECKPOINT = '{"checkpoint_cursor": "2024-01-01T00:00:00Z", "processed_count": 1200}'
+  CORRUPT_CHECKPOINT = '{"checkpoint_cursor": 1200, "processed_count": "1200"}'
 
   def start_demo(*args)
     @dir = Dir.mktmpdir("tasker-batch-demo-spec-")
@@ -198,7 +198,7 @@ RSpec.describe "the demo (demo/run.rb)" do
 
     it "does not run the worker, and says why in the core's words" do
       expect(@status.exitstatus).to eq(1)
-      expect(@output).to include("process_products_002 not run: checkpoint_kind_mismatch at results.checkpoint_cursor")
+      expect(@output).to include("process_products_002 not run: type_mismatch at results.processed_count")
       expect(events("process_products_002").map { |e| e[:event] }).to eq(["rejected"])
       expect(step("process_products_002")[:results]).to eq(DemoSpecRun::CORRUPT_CHECKPOINT)
     end

@@ -2,37 +2,45 @@
 //!
 //! `update_step_results(step, changes)` merges `changes` into the step's `results` (other keys
 //! kept, in order; changed keys keep their place, new keys are appended) after checking the
-//! checkpoint they carry:
+//! checkpoint they carry. Writing is strict, as the orchestrator acts on it:
 //!
 //! - `checkpoint_cursor` is of the range's kind (`checkpoint_kind_mismatch`), inside
 //!   `[start_cursor, end_cursor]` for ordered kinds (`checkpoint_out_of_range`), and never
-//!   before the previous checkpoint (`checkpoint_backwards`);
+//!   before the previous checkpoint (`checkpoint_backwards`). One exception: once the stored
+//!   checkpoint is an opaque token (a page token of another kind than the range, which reading
+//!   accepts), the worker may go on writing tokens of the same JSON type (`opaque_checkpoint`
+//!   warning; no order can be checked);
 //! - `processed_count` is a count (0..=2^64-1) that never decreases (`processed_count_decreased`);
 //! - `accumulated_results` is any JSON value.
 //!
-//! On any error nothing is merged: the caller's results are unchanged. Persisting the new
-//! results is the host's job.
+//! The stored state is read as a worker reads it (tolerantly); its warnings name paths under
+//! `step`. On any error nothing is merged: the caller's results are unchanged. Persisting the
+//! new results is the host's job.
 //!
 //! `reset_for_retry(step)` keeps the checkpoint keys of the results and drops the failed
 //! attempt's other keys, so the retry resumes from the last checkpoint: at-least-once from the
 //! checkpoint, nothing before it redone, nothing after it skipped.
 
-use std::fmt;
+use std::collections::HashMap;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
-use serde::Deserialize;
+use serde::{Deserialize, Deserializer};
 
 use crate::cursor::Cursor;
 use crate::error::{Error, ErrorCode, Result, Warning};
-use crate::input::{missing, set_once, unknown_key, Extra, Key};
+use crate::input::{Extra, ObjectOnly};
 use crate::path::JsonPath;
 use crate::worker_context::{
-    check_checkpoint_cursor, checkpoint_in_results, context_from_step, read_count, StepData,
-    CHECKPOINT_KEYS,
+    checkpoint_in_results, context_from_step, fit, opaque_warning, read_count, BatchWorkerContext,
+    Checkpoint, CheckpointKind, Fit, StepData, CHECKPOINT_KEYS,
 };
 
 /// Input of `update_step_results`: the step and the changes to merge into its results.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(
+    remote = "Self",
+    deny_unknown_fields,
+    expecting = "an object {step, changes}"
+)]
 pub struct ResultsUpdate {
     /// The worker step: `inputs` give the range, `results` and `checkpoint` the last state.
     pub step: StepData,
@@ -49,32 +57,19 @@ pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -
         .iter()
         .any(|(k, _)| CHECKPOINT_KEYS.contains(&k.as_str()));
     if touches_checkpoint {
-        let context = context_from_step(&step, warnings)
-            .map_err(|e| e.under(&JsonPath::root().key("step")))?;
+        let step_at = JsonPath::root().key("step");
+        // The stored state is read as a worker reads it (tolerantly); its warnings are about
+        // the step.
+        let mut read_warnings = Vec::new();
+        let context =
+            context_from_step(&step, &mut read_warnings).map_err(|e| e.under(&step_at))?;
+        warnings.extend(read_warnings.into_iter().map(|w| w.under(&step_at)));
         let previous = context.checkpoint.as_ref();
 
         if let Some(raw) = changes.get("checkpoint_cursor") {
             let at = changes_at.key("checkpoint_cursor");
             let cursor = Cursor(raw.clone());
-            let key =
-                check_checkpoint_cursor(&cursor, &context.range, &context.cursor, &|| at.clone())?;
-            if let (Some(key), Some(previous)) = (key, previous) {
-                let before = previous
-                    .cursor
-                    .classify(&at)?
-                    .key
-                    .is_some_and(|previous_key| key < previous_key);
-                if before {
-                    return Err(Error::at(
-                        ErrorCode::CheckpointBackwards,
-                        &at,
-                        format!(
-                            "expected a checkpoint at or after the previous one ({}), found {cursor}",
-                            previous.cursor
-                        ),
-                    ));
-                }
-            }
+            check_new_cursor(&cursor, &context, previous, &at, warnings)?;
         }
         if let Some(raw) = changes.get("processed_count") {
             let at = changes_at.key("processed_count");
@@ -92,12 +87,109 @@ pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -
         }
     }
     let mut results = step.results;
-    for (key, value) in changes.0 {
-        results.set(&key, value);
-    }
+    merge(&mut results, changes);
     // A merged checkpoint must read back as one (a count without a cursor is legal).
     checkpoint_in_results(&results, &|| JsonPath::root().key("results"))?;
     Ok(results)
+}
+
+/// A checkpoint a worker writes is of the range's kind, inside `[start_cursor, end_cursor]`
+/// and not before the previous one. The one exception: once the stored checkpoint is an
+/// opaque token, the worker may go on writing tokens of the same JSON type.
+fn check_new_cursor(
+    cursor: &Cursor,
+    context: &BatchWorkerContext,
+    previous: Option<&Checkpoint>,
+    at: &JsonPath,
+    warnings: &mut Vec<Warning>,
+) -> Result<()> {
+    let range = &context.range;
+    match fit(cursor, range, &|| at.clone())? {
+        Fit::Opaque => match previous {
+            Some(previous)
+                if previous.cursor_kind == CheckpointKind::Opaque
+                    && previous.cursor.json_type() == cursor.json_type() =>
+            {
+                warnings.push(opaque_warning(cursor, range, at));
+                Ok(())
+            }
+            Some(previous) if previous.cursor_kind == CheckpointKind::Opaque => Err(Error::at(
+                ErrorCode::CheckpointKindMismatch,
+                at,
+                format!(
+                    "expected a checkpoint cursor of the range's kind ({}) or an opaque token of the stored token's type ({}), found {} {cursor}",
+                    range.kind,
+                    previous.cursor.json_type(),
+                    cursor.kind()
+                ),
+            )),
+            _ => Err(Error::at(
+                ErrorCode::CheckpointKindMismatch,
+                at,
+                format!(
+                    "expected a checkpoint cursor of the range's kind ({}), found {} {cursor}",
+                    range.kind,
+                    cursor.kind()
+                ),
+            )),
+        },
+        Fit::Outside(..) => Err(Error::at(
+            ErrorCode::CheckpointOutOfRange,
+            at,
+            format!(
+                "expected a checkpoint cursor within [{}, {}], found {cursor}",
+                context.cursor.start_cursor, context.cursor.end_cursor
+            ),
+        )),
+        Fit::Inside(_, key) => {
+            let previous_key = match previous {
+                Some(previous) if previous.cursor_kind != CheckpointKind::Opaque => previous
+                    .cursor
+                    .classify(&JsonPath::root())
+                    .map_err(|e| e.under(at))?
+                    .key,
+                _ => None,
+            };
+            match (key, previous_key) {
+                (Some(key), Some(previous_key)) if key < previous_key => Err(Error::at(
+                    ErrorCode::CheckpointBackwards,
+                    at,
+                    format!(
+                        "expected a checkpoint at or after the previous one ({}), found {cursor}",
+                        previous.expect("a previous key has a previous checkpoint").cursor
+                    ),
+                )),
+                _ => Ok(()),
+            }
+        }
+    }
+}
+
+/// Sets each changed key in `results`: in place when present, appended when new, in one pass
+/// over both (an update of many keys costs what its size does).
+fn merge(results: &mut Extra, changes: Extra) {
+    const SCAN_LIMIT: usize = 8;
+    if changes.0.len() <= SCAN_LIMIT {
+        for (key, value) in changes.0 {
+            results.set(&key, value);
+        }
+        return;
+    }
+    let mut index: HashMap<String, usize> = results
+        .0
+        .iter()
+        .enumerate()
+        .map(|(i, (k, _))| (k.clone(), i))
+        .collect();
+    for (key, value) in changes.0 {
+        match index.get(&key) {
+            Some(&i) => results.0[i].1 = value,
+            None => {
+                index.insert(key.clone(), results.0.len());
+                results.0.push((key, value));
+            }
+        }
+    }
 }
 
 /// `reset_for_retry`: input the step (`results`, optionally `checkpoint`); output the results
@@ -117,29 +209,7 @@ pub fn reset_for_retry(step: StepData, warnings: &mut Vec<Warning>) -> Result<Ex
 
 impl<'de> Deserialize<'de> for ResultsUpdate {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ResultsUpdate;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an object {step, changes}")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResultsUpdate, A::Error> {
-                let mut step = None;
-                let mut changes = None;
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
-                        "step" => set_once(&mut step, &key, map.next_value()?)?,
-                        "changes" => set_once(&mut changes, &key, map.next_value()?)?,
-                        other => return Err(unknown_key(other, &["step", "changes"])),
-                    }
-                }
-                Ok(ResultsUpdate {
-                    step: step.ok_or_else(|| missing("step"))?,
-                    changes: changes.ok_or_else(|| missing("changes"))?,
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
+        ResultsUpdate::deserialize(ObjectOnly(deserializer))
     }
 }
 

@@ -155,6 +155,19 @@ impl Cursor {
         }
     }
 
+    /// The JSON type of the value: `"string"`, `"number"`, `"object"`, `"array"`, `"boolean"`
+    /// or `"null"` (an opaque checkpoint token keeps its JSON type from write to write).
+    pub fn json_type(&self) -> &'static str {
+        match self.json().as_bytes()[0] {
+            b'"' => "string",
+            b'{' => "object",
+            b'[' => "array",
+            b't' | b'f' => "boolean",
+            b'n' => "null",
+            _ => "number",
+        }
+    }
+
     /// Classifies the cursor; `at` is its path, for errors.
     pub fn classify(&self, at: &JsonPath) -> Result<Classified> {
         let kind = self.kind();

@@ -11,7 +11,7 @@ use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
 use crate::cursor::Cursor;
-use crate::input::{missing, set_once, Extra, Key, NonEmpty, RawJson, U32};
+use crate::input::{missing, read_object, set_once, Extra, NonEmpty, OtherKeys, U32};
 
 /// One cursor range and its identity.
 #[derive(Clone, Debug, PartialEq)]
@@ -103,24 +103,20 @@ impl<'de> Deserialize<'de> for PartialCursorConfig {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut out = PartialCursorConfig::default();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
+                read_object(&mut map, OtherKeys::Keep(&mut out.extra), |key, map| {
+                    match key {
                         "batch_id" => {
-                            let NonEmpty(id) = map.next_value()?;
-                            set_once(&mut out.batch_id, &key, id)?
+                            set_once(&mut out.batch_id, key, map.next_value::<NonEmpty>()?.0)?
                         }
-                        "start_cursor" => set_once(&mut out.start_cursor, &key, map.next_value()?)?,
-                        "end_cursor" => set_once(&mut out.end_cursor, &key, map.next_value()?)?,
+                        "start_cursor" => set_once(&mut out.start_cursor, key, map.next_value()?)?,
+                        "end_cursor" => set_once(&mut out.end_cursor, key, map.next_value()?)?,
                         "batch_size" => {
-                            let U32(size) = map.next_value()?;
-                            set_once(&mut out.batch_size, &key, size)?
+                            set_once(&mut out.batch_size, key, map.next_value::<U32>()?.0)?
                         }
-                        _ => {
-                            let value: RawJson = map.next_value()?;
-                            out.extra.insert_new(key, value)?
-                        }
+                        _ => return Ok(false),
                     }
-                }
+                    Ok(true)
+                })?;
                 Ok(out)
             }
         }

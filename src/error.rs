@@ -154,6 +154,14 @@ codes! {
         IgnoredField => "ignored_field",
         /// Two checkpoints (results keys and the `checkpoint` field) disagree.
         ConflictingCheckpoints => "conflicting_checkpoints",
+        /// A worker's cursor has no `batch_size`: read as `end - start` for integer cursors,
+        /// `null` otherwise.
+        MissingBatchSize => "missing_batch_size",
+        /// A checkpoint cursor of another kind than the range: an opaque token (a page token),
+        /// carried exactly; its order and range cannot be checked.
+        OpaqueCheckpoint => "opaque_checkpoint",
+        /// A stored checkpoint cursor outside `[start_cursor, end_cursor]`, read as stored.
+        CheckpointOutOfRange => "checkpoint_out_of_range",
         /// A dependency result was null and was skipped.
         NullResult => "null_result",
         /// A dependency named like a worker that matches no cursor config of the outcome.
@@ -225,6 +233,12 @@ impl Warning {
             path: path.to_string(),
             message: message.into(),
         }
+    }
+
+    /// The same warning, moved below `prefix` (a value read one level deeper).
+    pub fn under(mut self, prefix: &JsonPath) -> Self {
+        self.path = prefix.join_str(&self.path);
+        self
     }
 }
 

@@ -27,13 +27,12 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use serde::de::{Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result, Warning};
-use crate::input::{missing, set_once, unknown_key, Extra, Key, NonEmpty};
+use crate::input::{strict, Extra, ObjectOnly};
 use crate::outcome::BatchProcessingOutcome;
 use crate::path::JsonPath;
 use crate::validation;
@@ -44,30 +43,37 @@ pub const BATCH_DEPENDENCY: &str = "batch_dependency";
 /// Edge name from each worker to each convergence step.
 pub const BATCH_CONVERGENCE_DEPENDENCY: &str = "batch_convergence_dependency";
 
-const REQUEST_KEYS: &[&str] = &[
-    "batchable_step_name",
-    "outcome",
-    "worker_template_name",
-    "convergence_step_names",
-    "initialization",
-    "batch_metadata",
-];
-
 /// What the orchestrator asks to expand.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(
+    remote = "Self",
+    deny_unknown_fields,
+    expecting = "an expansion request {batchable_step_name, outcome, ...}"
+)]
 pub struct ExpansionRequest {
     /// The step that produced the outcome.
+    #[serde(deserialize_with = "strict::non_empty_string")]
     pub batchable_step_name: String,
     /// The outcome to expand.
     pub outcome: BatchProcessingOutcome,
     /// The worker template; required for `no_batches`, must match the outcome otherwise.
+    #[serde(default, deserialize_with = "strict::present_non_empty")]
     pub worker_template_name: Option<String>,
     /// Steps that wait for every worker.
+    #[serde(default, deserialize_with = "strict::non_empty_strings")]
     pub convergence_step_names: Vec<String>,
     /// The template's initialization keys, copied into every worker's inputs.
+    #[serde(default)]
     pub initialization: Extra,
     /// The template's metadata, copied into every worker's inputs.
+    #[serde(default)]
     pub batch_metadata: BatchMetadata,
+}
+
+impl<'de> Deserialize<'de> for ExpansionRequest {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        ExpansionRequest::deserialize(ObjectOnly(deserializer))
+    }
 }
 
 /// A validated plan; it serializes to the plan's JSON without copying per worker.
@@ -85,13 +91,6 @@ pub struct PlannedWorker<'a> {
     pub template: &'a str,
     /// The worker's inputs.
     pub inputs: WorkerInputsRef<'a>,
-}
-
-impl PlannedWorker<'_> {
-    /// The worker step's name.
-    pub fn name(&self) -> String {
-        format!("{}_{}", self.template, self.inputs.cursor.batch_id)
-    }
 }
 
 impl ExpansionPlan {
@@ -331,61 +330,6 @@ struct Collected<'a>(&'a dyn fmt::Display);
 impl Serialize for Collected<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_str(self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for ExpansionRequest {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = ExpansionRequest;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("an expansion request {batchable_step_name, outcome, ...}")
-            }
-            fn visit_map<A: MapAccess<'de>>(
-                self,
-                mut map: A,
-            ) -> Result<ExpansionRequest, A::Error> {
-                let mut batchable = None;
-                let mut outcome = None;
-                let mut template = None;
-                let mut convergence: Option<Vec<NonEmpty>> = None;
-                let mut initialization = None;
-                let mut metadata = None;
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
-                        "batchable_step_name" => {
-                            let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut batchable, &key, name)?
-                        }
-                        "outcome" => set_once(&mut outcome, &key, map.next_value()?)?,
-                        "worker_template_name" => {
-                            let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut template, &key, name)?
-                        }
-                        "convergence_step_names" => {
-                            set_once(&mut convergence, &key, map.next_value()?)?
-                        }
-                        "initialization" => set_once(&mut initialization, &key, map.next_value()?)?,
-                        "batch_metadata" => set_once(&mut metadata, &key, map.next_value()?)?,
-                        other => return Err(unknown_key(other, REQUEST_KEYS)),
-                    }
-                }
-                Ok(ExpansionRequest {
-                    batchable_step_name: batchable.ok_or_else(|| missing("batchable_step_name"))?,
-                    outcome: outcome.ok_or_else(|| missing("outcome"))?,
-                    worker_template_name: template,
-                    convergence_step_names: convergence
-                        .unwrap_or_default()
-                        .into_iter()
-                        .map(|NonEmpty(name)| name)
-                        .collect(),
-                    initialization: initialization.unwrap_or_default(),
-                    batch_metadata: metadata.unwrap_or_default(),
-                })
-            }
-        }
-        deserializer.deserialize_map(V)
     }
 }
 

@@ -17,7 +17,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::cursor_config::CursorConfig;
 use crate::error::ErrorCode;
-use crate::input::{coded_at, missing, set_once, Extra, Key, NonEmpty, RawJson, U32, U64};
+use crate::input::{
+    coded_at, missing, read_object, set_once, Extra, NonEmpty, OtherKeys, U32, U64,
+};
 
 /// The outcome of a batchable step.
 #[derive(Clone, Debug, PartialEq)]
@@ -53,14 +55,6 @@ pub struct CreateBatches {
 }
 
 impl BatchProcessingOutcome {
-    /// The wire tag: `"no_batches"` or `"create_batches"`.
-    pub fn type_name(&self) -> &'static str {
-        match self {
-            BatchProcessingOutcome::NoBatches(_) => "no_batches",
-            BatchProcessingOutcome::CreateBatches(_) => "create_batches",
-        }
-    }
-
     /// Whether the orchestrator must create workers from cursor configs.
     pub fn requires_batch_creation(&self) -> bool {
         matches!(self, BatchProcessingOutcome::CreateBatches(_))
@@ -105,31 +99,23 @@ impl<'de> Deserialize<'de> for BatchProcessingOutcome {
                 let mut configs: Option<Vec<CursorConfig>> = None;
                 let mut total_items = None;
                 let mut extra = Extra::default();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
-                        "type" => {
-                            let NonEmpty(tag) = map.next_value()?;
-                            set_once(&mut kind, &key, tag)?
-                        }
+                read_object(&mut map, OtherKeys::Keep(&mut extra), |key, map| {
+                    match key {
+                        "type" => set_once(&mut kind, key, map.next_value::<NonEmpty>()?.0)?,
                         "worker_template_name" => {
-                            let NonEmpty(name) = map.next_value()?;
-                            set_once(&mut template, &key, name)?
+                            set_once(&mut template, key, map.next_value::<NonEmpty>()?.0)?
                         }
                         "worker_count" => {
-                            let U32(count) = map.next_value()?;
-                            set_once(&mut worker_count, &key, count)?
+                            set_once(&mut worker_count, key, map.next_value::<U32>()?.0)?
                         }
-                        "cursor_configs" => set_once(&mut configs, &key, map.next_value()?)?,
+                        "cursor_configs" => set_once(&mut configs, key, map.next_value()?)?,
                         "total_items" => {
-                            let U64(total) = map.next_value()?;
-                            set_once(&mut total_items, &key, total)?
+                            set_once(&mut total_items, key, map.next_value::<U64>()?.0)?
                         }
-                        _ => {
-                            let value: RawJson = map.next_value()?;
-                            extra.insert_new(key, value)?
-                        }
+                        _ => return Ok(false),
                     }
-                }
+                    Ok(true)
+                })?;
                 match kind.as_deref() {
                     Some("create_batches") => {
                         Ok(BatchProcessingOutcome::CreateBatches(CreateBatches {

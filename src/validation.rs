@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use crate::cursor::{CursorKind, OrderedKey};
+use crate::cursor::{Cursor, CursorKind, OrderedKey};
 use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
 use crate::outcome::{BatchProcessingOutcome, CreateBatches};
@@ -57,11 +57,8 @@ pub fn check_cursor_config(
     check_range(config, &|| at.clone(), warnings)
 }
 
-/// [`check_cursor_config`] with the path made only when an error or a warning names it: an
-/// outcome's configs are almost all valid, and formatting `cursor_configs[i].start_cursor`
-/// for each of them would cost more than checking them.
 /// `integer 5`, `string "x"`, `null`: a cursor with its kind, for messages.
-fn described(kind: CursorKind, cursor: &crate::cursor::Cursor) -> String {
+fn described(kind: CursorKind, cursor: &Cursor) -> String {
     if kind == CursorKind::Null {
         "null".to_owned()
     } else {
@@ -69,10 +66,34 @@ fn described(kind: CursorKind, cursor: &crate::cursor::Cursor) -> String {
     }
 }
 
-/// Like [`check_cursor_config`], with the config's path built only when there is something to
-/// report (a worker's context is read for every step, and most are fine).
+/// [`check_cursor_config`] with the config's path built only when an error or a warning names
+/// it: an outcome's configs are almost all valid, a worker's context is read for every step,
+/// and formatting `cursor_configs[i].start_cursor` for each would cost more than the checks.
 pub(crate) fn check_range(
     config: &CursorConfig,
+    at: &dyn Fn() -> JsonPath,
+    warnings: &mut Vec<Warning>,
+) -> Result<RangeInfo> {
+    let range = RangeParts {
+        start_cursor: &config.start_cursor,
+        end_cursor: &config.end_cursor,
+        batch_size: Some(config.batch_size),
+    };
+    check_range_parts(range, at, warnings)
+}
+
+/// The parts of a cursor config a range check reads; a worker's inputs may lack `batch_size`
+/// (then there is no size to check).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct RangeParts<'a> {
+    pub(crate) start_cursor: &'a Cursor,
+    pub(crate) end_cursor: &'a Cursor,
+    pub(crate) batch_size: Option<u32>,
+}
+
+/// [`check_range`] over the parts of a config.
+pub(crate) fn check_range_parts(
+    config: RangeParts<'_>,
     at: &dyn Fn() -> JsonPath,
     warnings: &mut Vec<Warning>,
 ) -> Result<RangeInfo> {
@@ -97,8 +118,8 @@ pub(crate) fn check_range(
                 &at(),
                 format!(
                     "expected start_cursor and end_cursor of one kind, found {} and {}",
-                    described(a, &config.start_cursor),
-                    described(b, &config.end_cursor)
+                    described(a, config.start_cursor),
+                    described(b, config.end_cursor)
                 ),
             ))
         }
@@ -113,6 +134,7 @@ pub(crate) fn check_range(
         check_integer_range(config, at, &info)?;
     }
     if let (Some(s), Some(e)) = (info.start, info.end) {
+        // (Integer ranges were checked in upstream's words above.)
         if s > e {
             return Err(Error::at(
                 ErrorCode::InvalidRange,
@@ -137,8 +159,10 @@ pub(crate) fn check_range(
     Ok(info)
 }
 
+/// Integer ranges: non-negative ends, `start <= end`, `batch_size == end - start`. The first
+/// two say it in upstream's words (CONTRACT §9).
 fn check_integer_range(
-    config: &CursorConfig,
+    config: RangeParts<'_>,
     at: &dyn Fn() -> JsonPath,
     info: &RangeInfo,
 ) -> Result<()> {
@@ -151,22 +175,28 @@ fn check_integer_range(
             return Err(Error::at(
                 ErrorCode::NegativeCursor,
                 &at().key(name),
-                format!("expected an integer cursor >= 0, found {value}"),
+                format!("{name} must be non-negative, got {value}"),
             ));
         }
     }
-    if s <= e && e - s != config.batch_size as i128 {
+    if s > e {
         return Err(Error::at(
+            ErrorCode::InvalidRange,
+            &at(),
+            format!("start_cursor ({s}) must be <= end_cursor ({e})"),
+        ));
+    }
+    match config.batch_size {
+        Some(size) if e - s != size as i128 => Err(Error::at(
             ErrorCode::BatchSizeMismatch,
             &at().key("batch_size"),
             format!(
-                "expected batch_size {} (end_cursor {e} - start_cursor {s}), found {}",
-                e - s,
-                config.batch_size
+                "expected batch_size {} (end_cursor {e} - start_cursor {s}), found {size}",
+                e - s
             ),
-        ));
+        )),
+        _ => Ok(()),
     }
-    Ok(())
 }
 
 /// Checks an outcome; problems that are legal become `warnings`.
@@ -200,8 +230,9 @@ fn check_create_batches(create: &CreateBatches, warnings: &mut Vec<Warning>) -> 
         return Err(Error::at(
             ErrorCode::WorkerCountMismatch,
             &root.key("worker_count"),
+            // Upstream's words (CONTRACT §9).
             format!(
-                "expected worker_count {} (the number of cursor_configs), found {}",
+                "cursor_configs length ({}) must equal worker_count ({})",
                 create.cursor_configs.len(),
                 create.worker_count
             ),

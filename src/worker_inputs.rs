@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cursor_config::{CursorConfig, PartialCursorConfig};
 use crate::error::{ErrorCode, Warning, WarningCode};
-use crate::input::{coded, set_once, Extra, Key, NonEmpty, RawJson};
+use crate::input::{coded, read_object, set_once, Extra, NonEmpty, OtherKeys};
 use crate::path::JsonPath;
 
 /// What convergence does when workers fail.
@@ -183,23 +183,20 @@ impl<'de> Deserialize<'de> for BatchMetadata {
                 let mut cursor_field = None;
                 let mut strategy = None;
                 let mut out = BatchMetadata::default();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
+                read_object(&mut map, OtherKeys::Keep(&mut out.extra), |key, map| {
+                    match key {
                         "cursor_field" => {
-                            let NonEmpty(field) = map.next_value()?;
-                            set_once(&mut cursor_field, &key, field)?
+                            set_once(&mut cursor_field, key, map.next_value::<NonEmpty>()?.0)?
                         }
-                        "failure_strategy" => set_once(&mut strategy, &key, map.next_value()?)?,
+                        "failure_strategy" => set_once(&mut strategy, key, map.next_value()?)?,
                         "checkpoint_interval" => {
                             map.next_value::<de::IgnoredAny>()?;
                             out.had_checkpoint_interval = true;
                         }
-                        _ => {
-                            let value: RawJson = map.next_value()?;
-                            out.extra.insert_new(key, value)?
-                        }
+                        _ => return Ok(false),
                     }
-                }
+                    Ok(true)
+                })?;
                 if let Some(field) = cursor_field {
                     out.cursor_field = field;
                 }
@@ -310,17 +307,15 @@ impl<'de> Deserialize<'de> for WorkerInputsRead {
                 let mut metadata: Option<Option<BatchMetadata>> = None;
                 let mut no_op: Option<Option<bool>> = None;
                 let mut extra = Extra::default();
-                while let Some(Key(key)) = map.next_key::<Key>()? {
-                    match &*key {
-                        "cursor" => set_once(&mut cursor, &key, map.next_value()?)?,
-                        "batch_metadata" => set_once(&mut metadata, &key, map.next_value()?)?,
-                        "is_no_op" => set_once(&mut no_op, &key, map.next_value()?)?,
-                        _ => {
-                            let value: RawJson = map.next_value()?;
-                            extra.insert_new(key, value)?
-                        }
+                read_object(&mut map, OtherKeys::Keep(&mut extra), |key, map| {
+                    match key {
+                        "cursor" => set_once(&mut cursor, key, map.next_value()?)?,
+                        "batch_metadata" => set_once(&mut metadata, key, map.next_value()?)?,
+                        "is_no_op" => set_once(&mut no_op, key, map.next_value()?)?,
+                        _ => return Ok(false),
                     }
-                }
+                    Ok(true)
+                })?;
                 Ok(WorkerInputsRead {
                     cursor: cursor.flatten(),
                     batch_metadata: metadata.flatten().unwrap_or_default(),

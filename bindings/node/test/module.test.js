@@ -70,7 +70,7 @@ describe('errors', () => {
         assert.ok(error instanceof Error);
         assert.equal(error.name, 'ValidationError');
         assert.deepEqual([error.code, error.path], ['worker_count_mismatch', 'worker_count']);
-        assert.match(error.detail, /expected worker_count 2/);
+        assert.match(error.detail, /cursor_configs length \(2\) must equal worker_count \(3\)/);
         assert.ok(error.message.startsWith('worker_count_mismatch at worker_count: '));
         assert.deepEqual(error.warnings, []);
         return true;

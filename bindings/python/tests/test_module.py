@@ -67,7 +67,7 @@ class TestErrors:
             tasker_batch.call("validate_outcome", outcome)
         error = raised.value
         assert (error.code, error.path) == ("worker_count_mismatch", "worker_count")
-        assert "expected worker_count 2" in error.message
+        assert "cursor_configs length (2) must equal worker_count (3)" in error.message
         assert str(error).startswith("worker_count_mismatch at worker_count: ")
         assert error.warnings == []
 

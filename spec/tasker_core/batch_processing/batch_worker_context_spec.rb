@@ -113,7 +113,8 @@ RSpec.describe TaskerCore::BatchProcessing::BatchWorkerContext do
       expect(ctx.checkpoint_items_processed).to eq(66)
       expect(ctx.accumulated_results).to eq("sum" => 12)
       expect(ctx.resume_cursor).to eq(400)
-      expect(ctx.checkpoint).to eq("cursor" => 400, "items_processed" => 66, "accumulated_results" => { "sum" => 12 })
+      expect(ctx.checkpoint).to eq("cursor" => 400, "cursor_kind" => "integer", "items_processed" => 66,
+                                   "accumulated_results" => { "sum" => 12 })
     end
 
     it "read the newer checkpoint field, string keys of a Hash cursor kept" do
@@ -152,9 +153,21 @@ RSpec.describe TaskerCore::BatchProcessing::BatchWorkerContext do
       expect(context_of(step).resume_cursor).to eq("2024-01-10T00:00:00Z")
     end
 
-    it "reject a stored checkpoint that does not fit the range" do
-      expect { context_of("inputs" => inputs, "results" => { "checkpoint_cursor" => 9999 }) }
-        .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e| expect(e.path).to start_with("results") }
+    it "read a stored checkpoint outside the range as stored, with a warning (a worker can always read its state)" do
+      ctx = context_of("inputs" => inputs, "results" => { "checkpoint_cursor" => 9999 })
+      expect(ctx.resume_cursor).to eq(9999)
+      expect(ctx.warnings.map { |w| w.values_at("code", "path") }).to eq([%w[checkpoint_out_of_range results.checkpoint_cursor]])
+    end
+
+    it "read a page token on an integer range as an opaque checkpoint" do
+      ctx = context_of("inputs" => inputs, "results" => { "checkpoint_cursor" => "eyJwYWdlIjo1fQ==", "processed_count" => 5 })
+      expect([ctx.resume_cursor, ctx.checkpoint["cursor_kind"]]).to eq(["eyJwYWdlIjo1fQ==", "opaque"])
+      expect(ctx.warnings.map { |w| w["code"] }).to eq(["opaque_checkpoint"])
+    end
+
+    it "reject a stored checkpoint that cannot be read" do
+      expect { context_of("inputs" => inputs, "results" => { "checkpoint_cursor" => 5, "processed_count" => "five" }) }
+        .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e| expect(e.path).to eq("results.processed_count") }
     end
   end
 
