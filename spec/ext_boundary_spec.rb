@@ -89,7 +89,8 @@ RSpec.describe "The extension's boundary" do
         GC.stress = previous
       end
       expect(ok).to be(true)
-      expect(values[3]).to eq({ "cursor" => 400, "items_processed" => 66, "accumulated_results" => nil })
+      expect(values[3]).to eq(TaskerBatch.call(:worker_context, step)["checkpoint"])
+      expect(values[3]).to include("cursor" => 400, "items_processed" => 66)
       expect(JSON.parse(text)["resume_cursor"]).to eq(400)
     end
   end

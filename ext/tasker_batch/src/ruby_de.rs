@@ -20,7 +20,7 @@ use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::value::ReprValue;
 use magnus::{Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
-use tasker_batch::input::coded;
+use tasker_batch::input::{coded, RAW_VALUE_TOKEN};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 use crate::document::Document;
@@ -62,9 +62,6 @@ pub fn nests_deeper_than(value: Value, limit: usize) -> bool {
     }
     depth_exceeds(value, limit)
 }
-
-/// The name serde_json gives the newtype struct through which a `RawValue` is deserialized.
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
 
 /// An error while reading Ruby objects; the message may carry a core error code.
 #[derive(Debug)]

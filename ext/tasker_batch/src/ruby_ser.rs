@@ -23,8 +23,9 @@ use serde::ser::{self, Serialize};
 
 use crate::write;
 
-/// serde_json's name for the struct a `RawValue` serializes as.
-pub(crate) const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
+/// serde_json's name for the struct a `RawValue` serializes as (the same token it
+/// deserializes through), defined once by the core.
+pub(crate) use tasker_batch::input::RAW_VALUE_TOKEN;
 
 /// Builds the Ruby form of `value`.
 pub fn to_ruby<T: Serialize + ?Sized>(value: &T) -> Result<Value, SerError> {
