@@ -141,6 +141,18 @@ RSpec.describe "The extension with hostile inputs" do
     end
   end
 
+  it "answers an operation name that is not UTF-8 as an unknown operation" do
+    expect { TaskerBatch.call("validate_\xff".b, {}) }
+      .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e| expect(e.code).to eq("unknown_operation") }
+    envelope = JSON.parse(TaskerBatch::Native.call_json("validate_\xff".b, "{}"))
+    expect(envelope["error"]["code"]).to eq("unknown_operation")
+  end
+
+  it "answers a BasicObject step with our error" do
+    expect { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(BasicObject.new) }
+      .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e| expect([e.code, e.path]).to eq(["type_mismatch", ""]) }
+  end
+
   it "answers nil for a Document index beyond any Integer size" do
     document = TaskerBatch.call_lazy(:partition, { "strategy" => "integer_by_count", "total_items" => 10, "worker_count" => 2 }).value
     expect(document[10**30]).to be_nil

@@ -31,7 +31,8 @@ use tasker_batch::{ErrorCode, MAX_NESTING};
 use boundary::{guarded, maybe_without_gvl};
 
 /// `Native.call_json(op, json)`: the envelope text for `op` applied to `json`.
-fn call_json(ruby: &Ruby, op: String, input: RString) -> Result<RString, Error> {
+fn call_json(ruby: &Ruby, op: RString, input: RString) -> Result<RString, Error> {
+    let op = op_name(op);
     guarded(ruby, "call_json", || {
         // SAFETY: the bytes are copied before any other Ruby code can run.
         let bytes = unsafe { input.as_slice() }.to_vec();
@@ -54,14 +55,23 @@ fn call_json(ruby: &Ruby, op: String, input: RString) -> Result<RString, Error> 
 /// reads the Ruby objects in place (`ruby_de`, with the GC paused so that lent strings stay
 /// put); the operation then runs without the GVL when its input was large, and its output is
 /// built into Ruby objects directly (`write::from_json`).
-fn call(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
+fn call(ruby: &Ruby, op: RString, input: Value) -> Result<RArray, Error> {
+    let op = op_name(op);
     call_operation(ruby, op, input, Output::Objects)
 }
 
 /// `Native.call_lazy(op, object)`: like `call`, with the value as a
 /// `TaskerBatch::Native::Document` that builds Ruby objects only for what is read.
-fn call_lazy(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
+fn call_lazy(ruby: &Ruby, op: RString, input: Value) -> Result<RArray, Error> {
+    let op = op_name(op);
     call_operation(ruby, op, input, Output::Document)
+}
+
+/// The operation's name as text: bytes that are not UTF-8 are replaced (U+FFFD), so that such
+/// a name is an `unknown_operation` like any other unknown name, never an `EncodingError`.
+fn op_name(op: RString) -> String {
+    // SAFETY: the bytes are copied before any Ruby code runs.
+    String::from_utf8_lossy(unsafe { op.as_slice() }).into_owned()
 }
 
 /// How an operation's output reaches Ruby.
@@ -238,10 +248,11 @@ fn member_names(names: Vec<String>) -> MemberNames {
 /// native call each.
 fn call_members(
     ruby: &Ruby,
-    op: String,
+    op: RString,
     input: Value,
     members: &MemberNames,
 ) -> Result<RArray, Error> {
+    let op = op_name(op);
     guarded(ruby, "call_members", || {
         if !PER_STEP_OPERATIONS.contains(&op.as_str()) {
             return Err(Error::new(

@@ -21,7 +21,7 @@ module TaskerCore
         # results); an object's parts are gathered first. One native call answers the whole
         # context as a Hash: a worker reads several members, and a Hash read is cheaper than
         # a native call per accessor.
-        step = workflow_step.is_a?(Hash) ? workflow_step : object_step(workflow_step)
+        step = Hash === workflow_step ? workflow_step : object_step(workflow_step) # rubocop:disable Style/CaseEquality -- a BasicObject has no is_a?
         ok, members, warnings = TaskerBatch::Native.call_members("worker_context", step, NATIVE_MEMBERS)
         TaskerBatch.checked(ok, members, warnings)
         new(members.last, warnings, members) # MEMBERS' values, then the Document
@@ -46,6 +46,13 @@ module TaskerCore
       # StepData.read(step, results_keys: the checkpoint keys), without its general loop for
       # the usual object (one with `inputs` and `results`): the same Hash, built directly.
       def self.object_step(step)
+        # A BasicObject has no respond_to? (nor class, nor inspect): not a workflow step.
+        unless Object === step # rubocop:disable Style/CaseEquality
+          raise ValidationError.new(
+            "type_mismatch: expected a workflow step (a Hash, or an object that responds to #inputs), found a BasicObject",
+            code: "type_mismatch", path: ""
+          )
+        end
         unless step.respond_to?(:inputs) && step.respond_to?(:results)
           return StepData.read(step, results_keys: TaskerBatch::Native::CHECKPOINT_KEYS)
         end
