@@ -141,6 +141,33 @@ module PureRubyBatch
     raise ArgumentError, "checkpoint_out_of_range" if (s && k < s) || (e && k > e)
   end
 
+  # update_workflow_step_results: the checkpoint in `changes` checked against the step's range
+  # and its previous checkpoint (kind, range, never backwards, processed_count never
+  # decreasing), then merged into the step's results, which are set on a Hash step.
+  def update_step_results(step, changes)
+    if CHECKPOINT_KEYS.any? { |k| changes.key?(k) }
+      ctx = from_step_data(step)
+      previous = ctx.checkpoint
+      if changes.key?("checkpoint_cursor")
+        cursor = changes["checkpoint_cursor"]
+        check_checkpoint(cursor, ctx.cursor_kind, ctx.start_cursor, ctx.end_cursor)
+        if previous
+          k = key(cursor, kind(cursor))
+          before = key(previous[:cursor], kind(previous[:cursor]))
+          raise ArgumentError, "checkpoint_backwards" if k && before && k < before
+        end
+      end
+      if changes.key?("processed_count")
+        count = count!(changes["processed_count"], U64, "changes.processed_count")
+        raise ArgumentError, "processed_count_decreased" if previous && count < previous[:items_processed]
+      end
+    end
+    results = step.is_a?(Hash) ? fetch(step, "results") : step.results
+    merged = (results || {}).merge(changes)
+    step["results"] = merged if step.is_a?(Hash)
+    merged
+  end
+
   # integer_by_count: ceil(total / workers) per worker, never an empty range.
   def partition_by_count(total_items, worker_count, start = 0)
     count!(total_items, U64, "total_items")

@@ -10,21 +10,40 @@ require "json"
 require "tasker_batch"
 require_relative "pure_ruby"
 
-# Median seconds per call of the block, over `rounds` rounds of at least `min_time` each.
-def measure(rounds: 5, min_time: 0.2)
-  3.times { yield } # warm up
-  samples = Array.new(rounds) do
-    calls = 0
-    started = Process.clock_gettime(Process::CLOCK_MONOTONIC)
-    elapsed = 0.0
-    while elapsed < min_time
-      yield
-      calls += 1
-      elapsed = Process.clock_gettime(Process::CLOCK_MONOTONIC) - started
-    end
-    elapsed / calls
+# Seconds per call of the block in one round of at least `min_time`. The clock is this
+# thread's CPU time, so that other processes on a busy machine do not count (BENCH_CLOCK=wall
+# for wall-clock time).
+CLOCK = ENV["BENCH_CLOCK"] == "wall" ? Process::CLOCK_MONOTONIC : Process::CLOCK_THREAD_CPUTIME_ID
+
+def round(min_time)
+  calls = 0
+  started = Process.clock_gettime(CLOCK)
+  elapsed = 0.0
+  while elapsed < min_time
+    yield
+    calls += 1
+    elapsed = Process.clock_gettime(CLOCK) - started
   end
-  samples.sort[rounds / 2]
+  elapsed / calls
+end
+
+# Median seconds per call of the block, over `rounds` rounds of at least `min_time` each.
+def measure(rounds: 5, min_time: 0.2, &block)
+  3.times { block.call } # warm up
+  Array.new(rounds) { round(min_time, &block) }.sort[rounds / 2]
+end
+
+# The medians of `baseline` and `candidate`, their rounds interleaved, so that a change in the
+# machine's load during the run reaches both alike.
+def measure_pair(baseline, candidate, rounds: 7, min_time: 0.2)
+  3.times { baseline.call; candidate.call }
+  base = []
+  cand = []
+  rounds.times do
+    base << round(min_time, &baseline)
+    cand << round(min_time, &candidate)
+  end
+  [base.sort[rounds / 2], cand.sort[rounds / 2]]
 end
 
 def human(seconds)
@@ -34,9 +53,8 @@ end
 ROWS = []
 
 def compare(name, target, baseline:, candidate:)
-  base = measure(&baseline)
-  cand = measure(&candidate)
-  ROWS << [name, human(base), human(cand), format("%.2f×", base / cand), target]
+  base, cand = measure_pair(baseline, candidate)
+  ROWS << [name, human(base), human(cand), format("%.2f×", base / cand), format("%.2f×", cand / base), target]
 end
 
 # --- inputs ---------------------------------------------------------------------------------
@@ -99,6 +117,38 @@ SCENARIO = TaskerCore::BatchProcessing::BatchAggregationScenario.detect(
 )
 raise "scenario aggregation differs" unless SCENARIO.aggregate == pure_agg
 
+# What a worker does: read its context, then the members it needs.
+WorkflowStep = Struct.new(:inputs, :results) # an object step, as upstream's WorkflowStepWrapper
+OBJECT_STEP = WorkflowStep.new(STEP["inputs"], STEP["results"])
+BatchWorkerContext = TaskerCore::BatchProcessing::BatchWorkerContext
+
+def worker_reads(ctx)
+  [ctx.batch_id, ctx.start_cursor, ctx.end_cursor, ctx.resume_cursor, ctx.checkpoint_items_processed]
+end
+
+def pure_worker_reads(ctx)
+  [ctx.batch_id, ctx.start_cursor, ctx.end_cursor, ctx.resume_cursor, ctx.checkpoint ? ctx.checkpoint[:items_processed] : 0]
+end
+
+[["Hash", STEP], ["object", OBJECT_STEP]].each do |label, step|
+  raise "worker reads differ" unless worker_reads(BatchWorkerContext.from_step_data(step)) ==
+                                     pure_worker_reads(PureRubyBatch.from_step_data(step))
+
+  compare("from_step_data + 5 worker reads (#{label} step)", "≤ 0.6× pure Ruby time",
+          baseline: -> { pure_worker_reads(PureRubyBatch.from_step_data(step)) },
+          candidate: -> { worker_reads(BatchWorkerContext.from_step_data(step)) })
+end
+
+CHECKPOINT = { "checkpoint_cursor" => 500, "processed_count" => 166, "accumulated_results" => { "sum" => 10 } }.freeze
+native_step = { "inputs" => STEP["inputs"], "results" => STEP["results"] }
+pure_step = { "inputs" => STEP["inputs"], "results" => STEP["results"] }
+raise "updates differ" unless TaskerCore::BatchProcessing.update_workflow_step_results(native_step, CHECKPOINT) ==
+                              PureRubyBatch.update_step_results(pure_step, CHECKPOINT)
+
+compare("update_workflow_step_results (3-key checkpoint)", "≤ 1.0× pure Ruby time",
+        baseline: -> { PureRubyBatch.update_step_results(pure_step, CHECKPOINT) },
+        candidate: -> { TaskerCore::BatchProcessing.update_workflow_step_results(native_step, CHECKPOINT) })
+
 compare("aggregate 10,000 worker results", "≥ 5× faster",
         baseline: -> { PureRubyBatch.aggregate(WORKER_RESULTS) },
         candidate: -> { SCENARIO.aggregate })
@@ -106,8 +156,8 @@ compare("partition into 10,000 ranges", "≥ 5× faster",
         baseline: -> { PureRubyBatch.partition_by_count(1_000_000, 10_000) },
         candidate: -> { TaskerCore::BatchProcessing.partition(**PARTITION) })
 
-puts "| operation | pure Ruby | tasker-batch | speed-up | target |"
-puts "|---|---|---|---|---|"
+puts "| operation | pure Ruby | tasker-batch | speed-up | time ratio | target |"
+puts "|---|---|---|---|---|---|"
 ROWS.each { |row| puts "| #{row.join(" | ")} |" }
 
 # --- the boundary: three ways into the same operation -------------------------------------
@@ -116,9 +166,11 @@ def paths(op, input)
   text = JSON.generate(input)
   {
     "direct (Rust reads/writes Ruby objects)" => -> { TaskerBatch::Native.call(op, input) },
-    "serde_magnus (via serde_json::Value)" => -> { TaskerBatch::Native.call_value(op, input) },
+    # Only in a build with the bench-conversion feature (`rake bench:ruby` builds one).
+    "serde_magnus (via serde_json::Value)" =>
+      (TaskerBatch::Native.respond_to?(:call_value) ? -> { TaskerBatch::Native.call_value(op, input) } : nil),
     "JSON text (Ruby JSON + envelope)" => -> { JSON.parse(TaskerBatch::Native.call_json(op, JSON.generate(input))) }
-  }.transform_values { |call| measure(&call) }.tap { text.clear }
+  }.transform_values { |call| call && measure(&call) }.tap { text.clear }
 end
 
 puts
@@ -131,7 +183,7 @@ puts "|---|---|---|---|"
 }.each do |label, input|
   op = label.split.first
   times = paths(op, input).values
-  best = times.min
-  cells = times.map { |t| t == best ? "**#{human(t)}**" : human(t) }
+  best = times.compact.min
+  cells = times.map { |t| t.nil? ? "n/a (no bench-conversion feature)" : (t == best ? "**#{human(t)}**" : human(t)) }
   puts "| #{label} | #{cells.join(" | ")} |"
 end

@@ -76,6 +76,14 @@ void tasker_batch_free_string(char *s);
 const char *tasker_batch_version(void);
 
 /**
+ * The version of the C ABI and envelope format this library implements: the
+ * `TASKER_BATCH_ABI_VERSION` it was built with. A program compares it with the header's
+ * `TASKER_BATCH_ABI_VERSION` at startup: when they differ, the library it loaded is not one
+ * it can call (the version string may differ in minor and patch without that).
+ */
+uint32_t tasker_batch_abi_version(void);
+
+/**
  * The names of every operation `tasker_batch_call` accepts, as a JSON array of strings
  * (`["validate_outcome","validate_cursor_config",...]`). The string is static: do not free it.
  */

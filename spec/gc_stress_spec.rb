@@ -95,7 +95,8 @@ RSpec.describe "The extension under GC.stress" do
       expect(JSON.parse(envelope)["value"]).to eq(aggregation)
     end
 
-    it "Native.call_value converts both ways" do
+    it "Native.call_value converts both ways",
+       skip: (TaskerBatch::Native.respond_to?(:call_value) ? false : "only built with the bench-conversion feature") do
       input = { "batch_id" => +"001", "start_cursor" => { "k" => [+"v", 1] }, "end_cursor" => { "k" => [+"w", 2] },
                 "batch_size" => 0 }
       result = under_gc_stress { TaskerBatch::Native.call_value("validate_cursor_config", input) }

@@ -12,7 +12,6 @@
 //! envelope. NULL is returned only when the result string itself cannot be allocated.
 
 use std::ffi::{c_char, CStr, CString};
-use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::OnceLock;
 
 use crate::error::{Error, ErrorCode};
@@ -30,19 +29,16 @@ pub const TASKER_BATCH_ABI_VERSION: u32 = 1;
 /// The library version as a NUL-terminated string.
 static VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), "\0");
 
-/// Runs `$body` (which yields an owned envelope `String`) so that no panic crosses the C
-/// boundary: a panic becomes an `internal_error` envelope.
+/// The one panic boundary of every `extern "C"` function: runs `$body` behind
+/// [`operations::catch_panic`] (a panic is caught, and prints nothing to the host's stderr),
+/// and answers `$on_panic` if it panicked. Nothing unwinds into the caller's C frames.
 macro_rules! ffi_boundary {
-    ($body:expr) => {{
-        let envelope: String = catch_unwind(AssertUnwindSafe(|| $body)).unwrap_or_else(|_| {
-            operations::error_envelope(&Error::new(
-                ErrorCode::Internal,
-                "",
-                "internal error: a panic was caught at the C boundary",
-            ))
-        });
-        into_c_string(envelope)
-    }};
+    (on_panic: $on_panic:expr, $body:expr) => {
+        match operations::catch_panic(|| $body) {
+            Ok(value) => value,
+            Err(_) => $on_panic,
+        }
+    };
 }
 
 /// Runs the operation named `op` (for example `"partition"`) on the JSON text `input_json`.
@@ -69,12 +65,19 @@ pub unsafe extern "C" fn tasker_batch_call(
     op: *const c_char,
     input_json: *const c_char,
 ) -> *mut c_char {
-    ffi_boundary!({
-        match (read_arg(op, "op"), read_arg(input_json, "input_json")) {
-            (Ok(op), Ok(input)) => operations::call_envelope(op, input),
-            (Err(e), _) | (_, Err(e)) => operations::error_envelope(&e),
-        }
-    })
+    ffi_boundary!(
+        on_panic: into_c_string(operations::error_envelope(&Error::new(
+            ErrorCode::Internal,
+            "",
+            "internal error: a panic was caught at the C boundary",
+        ))),
+        into_c_string(
+            match (read_arg(op, "op"), read_arg(input_json, "input_json")) {
+                (Ok(op), Ok(input)) => operations::call_envelope(op, input),
+                (Err(e), _) | (_, Err(e)) => operations::error_envelope(&e),
+            }
+        )
+    )
 }
 
 /// Releases an envelope returned by `tasker_batch_call`. NULL is ignored.
@@ -89,14 +92,23 @@ pub unsafe extern "C" fn tasker_batch_free_string(s: *mut c_char) {
         return;
     }
     // A panic while freeing would have to be a bug in the allocator: nothing to report to.
-    let _ = catch_unwind(AssertUnwindSafe(|| drop(CString::from_raw(s))));
+    ffi_boundary!(on_panic: (), drop(CString::from_raw(s)))
 }
 
 /// The library version as `"MAJOR.MINOR.PATCH"` (the `TASKER_BATCH_VERSION_*` macros of the
 /// header the caller was compiled with should match it). The string is static: do not free it.
 #[no_mangle]
 pub extern "C" fn tasker_batch_version() -> *const c_char {
-    VERSION.as_ptr().cast()
+    ffi_boundary!(on_panic: c"".as_ptr(), VERSION.as_ptr().cast())
+}
+
+/// The version of the C ABI and envelope format this library implements: the
+/// `TASKER_BATCH_ABI_VERSION` it was built with. A program compares it with the header's
+/// `TASKER_BATCH_ABI_VERSION` at startup: when they differ, the library it loaded is not one
+/// it can call (the version string may differ in minor and patch without that).
+#[no_mangle]
+pub extern "C" fn tasker_batch_abi_version() -> u32 {
+    ffi_boundary!(on_panic: 0, TASKER_BATCH_ABI_VERSION)
 }
 
 /// The names of every operation `tasker_batch_call` accepts, as a JSON array of strings
@@ -104,7 +116,8 @@ pub extern "C" fn tasker_batch_version() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn tasker_batch_operations() -> *const c_char {
     static NAMES: OnceLock<CString> = OnceLock::new();
-    catch_unwind(|| {
+    ffi_boundary!(
+        on_panic: c"[]".as_ptr(),
         NAMES
             .get_or_init(|| {
                 let names: Vec<&str> = operations::OPERATIONS.iter().map(|op| op.name).collect();
@@ -112,8 +125,7 @@ pub extern "C" fn tasker_batch_operations() -> *const c_char {
                     .expect("operation names have no NUL")
             })
             .as_ptr()
-    })
-    .unwrap_or(c"[]".as_ptr())
+    )
 }
 
 unsafe fn read_arg<'a>(ptr: *const c_char, name: &str) -> Result<&'a str, Error> {
@@ -188,6 +200,11 @@ mod tests {
             ),
             version
         );
+    }
+
+    #[test]
+    fn abi_version_is_the_constant() {
+        assert_eq!(tasker_batch_abi_version(), TASKER_BATCH_ABI_VERSION);
     }
 
     #[test]

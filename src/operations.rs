@@ -87,6 +87,36 @@ where
     Ok(Box::new(move || finish(parsed, f)))
 }
 
+/// Like [`read_input`], for a front end that writes the output itself rather than as JSON
+/// text (the Ruby extension builds Ruby objects straight from the typed output, through its
+/// `Serialize`): returns the operation ready to run, answering the typed output and the
+/// warnings. Only for outputs whose JSON text is their `Serialize` form (every [`Output`] that
+/// keeps the default [`Output::into_json`]).
+pub fn read_input_typed<'de, D, I, O>(
+    deserializer: D,
+    f: fn(I, &mut Vec<Warning>) -> Result<O>,
+    track_paths: bool,
+) -> Result<PendingTyped<O>>
+where
+    D: serde::Deserializer<'de>,
+    I: DeserializeOwned + Send + 'static,
+    O: Output + 'static,
+{
+    let parsed: I = if track_paths {
+        from_deserializer(deserializer)?
+    } else {
+        from_deserializer_untracked(deserializer)?
+    };
+    Ok(Box::new(move || {
+        let mut warnings = Vec::new();
+        let value = f(parsed, &mut warnings)?;
+        Ok((value, warnings))
+    }))
+}
+
+/// An operation read by [`read_input_typed`], ready to run.
+pub type PendingTyped<O> = Box<dyn FnOnce() -> Result<(O, Vec<Warning>)> + Send>;
+
 fn finish<I, O: Output>(parsed: I, f: fn(I, &mut Vec<Warning>) -> Result<O>) -> Result<Success> {
     let mut warnings = Vec::new();
     let value = f(parsed, &mut warnings)?.into_json()?;
@@ -214,18 +244,84 @@ pub fn call_catching(name: &str, input: &str) -> Result<Success> {
 
 /// Runs `work` (part of the operation `name`) so that a panic becomes an `internal_error`.
 pub fn catching<T>(name: &str, work: impl FnOnce() -> Result<T>) -> Result<T> {
-    panic::catch_unwind(AssertUnwindSafe(work)).unwrap_or_else(|payload| {
-        let what = payload
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| payload.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "a panic without a message".to_owned());
+    catch_panic(work).unwrap_or_else(|what| {
         Err(Error::new(
             ErrorCode::Internal,
             "",
             format!("internal error in {name}: {what}"),
         ))
     })
+}
+
+// ------------------------------------------------------------------------------------------
+// The panic boundary every front end uses: `catching` above, the C ABI's `ffi_boundary!`, the
+// Ruby extension's `guarded`.
+
+/// Runs `work`, turning a panic into its message (`Err`), and keeps the panic quiet: while
+/// `work` runs on this thread, the panic hook prints nothing to the host's stderr, because the
+/// caller reports the panic itself (an `internal_error` with the message).
+///
+/// The hook is process-wide, so it is installed once, on the first call, and **chains the
+/// hook it replaces**: a panic outside our calls (or in a thread of the host's) still reaches
+/// the host's hook, or Rust's default one, exactly as before. Only panics on a thread that is
+/// inside `catch_panic` are silenced. A host that installs its own hook after our first call
+/// replaces ours (Rust has one hook per process); our panics then reach its hook, and are
+/// still caught.
+pub fn catch_panic<T>(work: impl FnOnce() -> T) -> std::result::Result<T, String> {
+    quiet_panics::install();
+    let _inside = quiet_panics::Inside::enter();
+    panic::catch_unwind(AssertUnwindSafe(work)).map_err(|payload| panic_text(payload.as_ref()))
+}
+
+/// The message a panic was raised with (`panic!("...")`, `expect`, an index out of bounds).
+pub fn panic_text(payload: &(dyn std::any::Any + Send)) -> String {
+    payload
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".to_owned())
+}
+
+mod quiet_panics {
+    use std::cell::Cell;
+    use std::panic;
+    use std::sync::Once;
+
+    thread_local! {
+        /// How many `catch_panic` calls this thread is inside (they may nest).
+        static DEPTH: Cell<u32> = const { Cell::new(0) };
+    }
+
+    /// Installs the chaining hook, once per process.
+    pub fn install() {
+        static INSTALL: Once = Once::new();
+        INSTALL.call_once(|| {
+            let previous = panic::take_hook();
+            panic::set_hook(Box::new(move |info| {
+                // A thread being torn down has no DEPTH any more: not ours, pass it on.
+                let ours = DEPTH.try_with(|depth| depth.get() > 0).unwrap_or(false);
+                if !ours {
+                    previous(info);
+                }
+            }));
+        });
+    }
+
+    /// Marks this thread as inside `catch_panic` until dropped (also when unwinding).
+    pub struct Inside(());
+
+    impl Inside {
+        pub fn enter() -> Self {
+            DEPTH.with(|depth| depth.set(depth.get() + 1));
+            Inside(())
+        }
+    }
+
+    impl Drop for Inside {
+        fn drop(&mut self) {
+            let _ = DEPTH.try_with(|depth| depth.set(depth.get() - 1));
+        }
+    }
 }
 
 /// Runs `name` on `input` behind a panic boundary and returns the JSON envelope.

@@ -29,6 +29,17 @@ module TaskerBatch
       result_of(*Native.call_lazy(op.to_s, input))
     end
 
+    # The value of a native call's `[ok, value_or_error, warnings]`: raises the error, or
+    # hands the warnings to the warning handler. For callers of the Native methods directly
+    # (TaskerBatch::Native.call_members, which answers the members of an output that a caller
+    # reads in one native call).
+    def checked(ok, value, warnings)
+      raise error_from(value, warnings) unless ok
+
+      warnings.each { |w| warning_handler&.call(w) } unless warnings.empty?
+      value
+    end
+
     # Calls `op` on JSON text the caller already holds (a host's stored step data, say): the
     # core reads the text itself, so malformed JSON is an `invalid_json` ValidationError with
     # its line and column. Returns the value as Ruby objects.

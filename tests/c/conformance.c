@@ -444,6 +444,21 @@ static int check_version(void)
     return 1;
 }
 
+/* tasker_batch_abi_version() is the ABI version the library implements: the header's. */
+static int check_abi_version(void)
+{
+    location at;
+    unsigned long actual = (unsigned long)tasker_batch_abi_version();
+
+    at.file = "ABI";
+    at.name = "tasker_batch_abi_version() matches TASKER_BATCH_ABI_VERSION";
+    if (actual != (unsigned long)TASKER_BATCH_ABI_VERSION) {
+        return mismatch(&at, "expected %lu, got %lu", (unsigned long)TASKER_BATCH_ABI_VERSION,
+                        actual);
+    }
+    return 1;
+}
+
 /* tasker_batch_operations() is a JSON array naming every operation; each name is callable
  * (an unknown name would come back as unknown_operation). */
 static int check_operations(void)
@@ -462,7 +477,7 @@ static int check_operations(void)
 
 static void run_abi_checks(int *passed, int *failed)
 {
-    int results[10];
+    int results[11];
     size_t i;
 
     results[0] = expect_boundary_error("NULL op", NULL, "{}", "null_argument");
@@ -480,6 +495,7 @@ static void run_abi_checks(int *passed, int *failed)
     results[7] = expect_boundary_error("empty op", "", "{}", "unknown_operation");
     results[8] = check_version();
     results[9] = check_operations();
+    results[10] = check_abi_version();
     /* Freeing NULL is documented as a no-op; valgrind would flag anything else. */
     tasker_batch_free_string(NULL);
 

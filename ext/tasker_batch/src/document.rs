@@ -5,8 +5,10 @@
 //! ten thousand Hashes and Strings), and often none of them is needed: a partition goes on into
 //! an outcome, an outcome into a step's stored results. A Document answers `size`, `to_json`
 //! and single members without building the rest.
+//!
+//! Depends on `write` (members become Ruby objects) and `boundary` (the error class).
 
-use std::cell::OnceCell;
+use std::cell::{OnceCell, RefCell};
 use std::ops::Range;
 
 use magnus::value::ReprValue;
@@ -14,7 +16,8 @@ use magnus::{Error, Integer, RString, Ruby, Value};
 use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
-use crate::convert;
+use crate::boundary::BATCH_ERROR;
+use crate::write;
 
 /// Where the members of the top-level value are in the text.
 enum Index {
@@ -23,19 +26,54 @@ enum Index {
     Scalar,
 }
 
+/// Writes a typed output as its JSON text (an error is an internal error's message).
+pub type Writer = Box<dyn FnOnce() -> Result<String, String> + Send>;
+
 /// A JSON value written by the core, read lazily.
 #[magnus::wrap(class = "TaskerBatch::Native::Document", free_immediately, size)]
 pub struct Document {
-    text: String,
+    text: OnceCell<Result<String, String>>,
+    /// For a deferred Document: what writes the text, until it is first needed.
+    writer: RefCell<Option<Writer>>,
     index: OnceCell<Index>,
 }
 
 impl Document {
     pub fn new(text: String) -> Self {
         Document {
-            text,
+            text: OnceCell::from(Ok(text)),
+            writer: RefCell::new(None),
             index: OnceCell::new(),
         }
+    }
+
+    /// A Document whose text `writer` writes the first time it is needed (most callers of a
+    /// worker context never need it).
+    pub fn deferred(writer: Writer) -> Self {
+        Document {
+            text: OnceCell::new(),
+            writer: RefCell::new(Some(writer)),
+            index: OnceCell::new(),
+        }
+    }
+
+    /// The JSON text, written now if it was deferred.
+    fn written(&self) -> &Result<String, String> {
+        self.text
+            .get_or_init(|| match self.writer.borrow_mut().take() {
+                Some(writer) => writer(),
+                None => Err("a deferred Document lost its writer".to_owned()),
+            })
+    }
+
+    /// The text, or the internal error that stopped it from being written.
+    fn text_or_raise(&self, ruby: &Ruby) -> Result<&str, Error> {
+        self.written().as_deref().map_err(|message| {
+            Error::new(
+                ruby.get_inner(&BATCH_ERROR),
+                format!("internal error: an operation's output could not be written ({message})"),
+            )
+        })
     }
 
     fn index(&self, ruby: &Ruby) -> Result<&Index, Error> {
@@ -44,9 +82,9 @@ impl Document {
         }
         // The core wrote this text, so it is valid JSON: a failure here is a bug, raised as
         // one rather than answered with made-up members.
-        let index = index_of(&self.text).map_err(|e| {
+        let index = index_of(self.text_or_raise(ruby)?).map_err(|e| {
             Error::new(
-                ruby.get_inner(&crate::BATCH_ERROR),
+                ruby.get_inner(&BATCH_ERROR),
                 format!("internal error: an operation wrote invalid JSON ({e})"),
             )
         })?;
@@ -54,7 +92,7 @@ impl Document {
     }
 
     fn member(&self, ruby: &Ruby, range: &Range<usize>) -> Result<Value, Error> {
-        convert::from_json(ruby, &self.text[range.clone()])
+        write::from_json(ruby, &self.text_or_raise(ruby)?[range.clone()])
     }
 
     /// `doc[key]` for an object (String or Symbol key), `doc[i]` for an array; nil if absent.
@@ -72,11 +110,13 @@ impl Document {
                 }
             }
             Index::Array(items) => {
-                let i = Integer::from_value(key)
-                    .ok_or_else(|| {
-                        Error::new(ruby.exception_type_error(), "expected an Integer index")
-                    })?
-                    .to_i64()?;
+                let index = Integer::from_value(key).ok_or_else(|| {
+                    Error::new(ruby.exception_type_error(), "expected an Integer index")
+                })?;
+                // An index beyond 64 bits is beyond any array: absent, as a too-large one is.
+                let Ok(i) = index.to_i64() else {
+                    return Ok(ruby.qnil().as_value());
+                };
                 let i = if i < 0 { i + items.len() as i64 } else { i };
                 match usize::try_from(i).ok().and_then(|i| items.get(i)) {
                     Some(range) => rb_self.member(ruby, range),
@@ -107,15 +147,18 @@ impl Document {
         };
         Ok(match range {
             Some(range) => ruby
-                .obj_wrap(Document::new(rb_self.text[range].to_owned()))
+                .obj_wrap(Document::new(
+                    rb_self.text_or_raise(ruby)?[range].to_owned(),
+                ))
                 .as_value(),
             None => ruby.qnil().as_value(),
         })
     }
 
-    /// The JSON text, for readers in this crate (the Ruby deserializer reads it directly).
-    pub fn text(&self) -> &str {
-        &self.text
+    /// The JSON text, for readers in this crate (the Ruby deserializer reads it directly);
+    /// the message of the internal error when it could not be written.
+    pub fn text(&self) -> Result<&str, &str> {
+        self.written().as_deref().map_err(String::as_str)
     }
 
     /// Members of an object or elements of an array (0 for a scalar).
@@ -129,13 +172,13 @@ impl Document {
 
     /// The whole value as Ruby objects.
     fn to_ruby(ruby: &Ruby, rb_self: &Self) -> Result<Value, Error> {
-        convert::from_json(ruby, &rb_self.text)
+        write::from_json(ruby, rb_self.text_or_raise(ruby)?)
     }
 
     /// The exact JSON text (arguments, such as the generator state `JSON.generate` passes, are
     /// not needed: the text is already compact).
-    fn to_json(&self, _args: &[Value]) -> String {
-        self.text.clone()
+    fn to_json(ruby: &Ruby, rb_self: &Self, _args: &[Value]) -> Result<String, Error> {
+        rb_self.text_or_raise(ruby).map(str::to_owned)
     }
 }
 

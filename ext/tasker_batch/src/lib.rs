@@ -5,113 +5,34 @@
 //!
 //! - `call_json(op, json) -> envelope_json`: JSON text in, the C ABI's envelope text out.
 //!   Lossless for every value, including integers beyond 64 bits.
-//! - `call_value(op, object) -> [ok, value_or_error, warnings]` or `nil`: Ruby objects in and
-//!   out through serde_magnus. Returns `nil` when the input or output holds a value that
-//!   serde_magnus cannot carry exactly (an integer beyond 64 bits), so the caller can use
-//!   `call_json` instead.
+//! - `call(op, object)` and `call_lazy(op, object)`: Ruby objects read in place, the output
+//!   built as Ruby objects (or kept as a lazy `Document`).
 //!
-//! Which path each Ruby method uses was decided by measurement (`bench/conversion.rb`).
+//! With the `bench-conversion` feature, a third, `call_value`, goes through serde_magnus
+//! (`bench_conversion.rs`). Which path each Ruby method uses was decided by measurement
+//! (`bench/ruby_bench.rb`, "three ways into the same operation").
 
-mod convert;
+#[cfg(feature = "bench-conversion")]
+mod bench_conversion;
+mod boundary;
 mod document;
+mod members;
+mod raw;
+mod read;
 mod ruby_de;
+mod ruby_ser;
+mod write;
 
-use std::ffi::c_void;
-use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
-
-use magnus::value::{Lazy, ReprValue};
-use magnus::{
-    function, prelude::*, Error, ExceptionClass, RArray, RHash, RModule, RString, Ruby, Value,
-};
+use magnus::rb_sys::{AsRawValue, FromRawValue};
+use magnus::{function, prelude::*, Error, RArray, RHash, RString, Ruby, Value};
 use tasker_batch::operations::{self, Success};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
-/// Inputs at least this long are processed with the GVL released, so that other Ruby threads
-/// run during large partitions, expansions and aggregations. Small calls keep the GVL: giving
-/// it up and taking it back costs more than they do.
-const GVL_RELEASE_BYTES: usize = 32 * 1024;
-
-/// `TaskerCore::BatchProcessing::InternalError`, defined by the Ruby layer before this library
-/// loads.
-pub(crate) static BATCH_ERROR: Lazy<ExceptionClass> = Lazy::new(|ruby| {
-    let core: RModule = ruby
-        .class_object()
-        .const_get("TaskerCore")
-        .expect("lib/tasker_batch/errors.rb defines TaskerCore before loading the extension");
-    let processing: RModule = core
-        .const_get("BatchProcessing")
-        .expect("TaskerCore::BatchProcessing");
-    processing
-        .const_get("InternalError")
-        .expect("TaskerCore::BatchProcessing::InternalError")
-});
-
-/// Runs glue code so that a panic becomes a Ruby `TaskerCore::BatchProcessing::InternalError`
-/// rather than a `fatal` that takes the process down.
-fn guarded<T>(
-    ruby: &Ruby,
-    what: &str,
-    body: impl FnOnce() -> Result<T, Error>,
-) -> Result<T, Error> {
-    match catch_unwind(AssertUnwindSafe(body)) {
-        Ok(result) => result,
-        Err(payload) => {
-            let detail = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "a panic without a message".to_owned());
-            Err(Error::new(
-                ruby.get_inner(&BATCH_ERROR),
-                format!("internal error in {what}: {detail}"),
-            ))
-        }
-    }
-}
-
-/// Runs `work` without the GVL when `size` is large. `work` must not touch Ruby objects.
-fn maybe_without_gvl<F: FnOnce() -> R, R>(size: usize, work: F) -> R {
-    if size < GVL_RELEASE_BYTES {
-        return work();
-    }
-    struct Call<F, R> {
-        work: Option<F>,
-        out: Option<std::thread::Result<R>>,
-    }
-    unsafe extern "C" fn trampoline<F: FnOnce() -> R, R>(data: *mut c_void) -> *mut c_void {
-        // SAFETY: `data` is the `Call` below, alive for the whole blocking call.
-        let call = unsafe { &mut *(data as *mut Call<F, R>) };
-        let work = call.work.take().expect("the trampoline runs once");
-        // Never unwind through Ruby's C frames: carry the panic back out instead.
-        call.out = Some(catch_unwind(AssertUnwindSafe(work)));
-        std::ptr::null_mut()
-    }
-    let mut call = Call {
-        work: Some(work),
-        out: None,
-    };
-    // SAFETY: the trampoline matches the callback type and only touches `call`. No unblocking
-    // function: operations are CPU-bound and finish on their own.
-    unsafe {
-        rb_sys::rb_thread_call_without_gvl(
-            Some(trampoline::<F, R>),
-            &mut call as *mut Call<F, R> as *mut c_void,
-            None,
-            std::ptr::null_mut(),
-        );
-    }
-    match call
-        .out
-        .take()
-        .expect("rb_thread_call_without_gvl ran the trampoline")
-    {
-        Ok(result) => result,
-        Err(panic) => resume_unwind(panic),
-    }
-}
+use boundary::{guarded, maybe_without_gvl};
 
 /// `Native.call_json(op, json)`: the envelope text for `op` applied to `json`.
-fn call_json(ruby: &Ruby, op: String, input: RString) -> Result<RString, Error> {
+fn call_json(ruby: &Ruby, op: RString, input: RString) -> Result<RString, Error> {
+    let op = op_name(op);
     guarded(ruby, "call_json", || {
         // SAFETY: the bytes are copied before any other Ruby code can run.
         let bytes = unsafe { input.as_slice() }.to_vec();
@@ -130,67 +51,27 @@ fn call_json(ruby: &Ruby, op: String, input: RString) -> Result<RString, Error> 
     })
 }
 
-/// `Native.call_value(op, object)`: `[true, value, warnings]`, `[false, error, []]`, or `nil`
-/// when serde_magnus cannot carry a value exactly (use `call_json` then).
-fn call_value(ruby: &Ruby, op: String, input: Value) -> Result<Value, Error> {
-    guarded(ruby, "call_value", || {
-        let Ok(input) = serde_magnus::deserialize::<_, serde_json::Value>(ruby, input) else {
-            return Ok(ruby.qnil().as_value());
-        };
-        let text = serde_json::to_string(&input).expect("a JSON value serializes");
-        let result = maybe_without_gvl(text.len(), || operations::call_catching(&op, &text));
-        let triple = ruby.ary_new_capa(3);
-        match result {
-            Ok(Success { value, warnings }) => {
-                let Some(value) = exact_value(&value) else {
-                    return Ok(ruby.qnil().as_value());
-                };
-                triple.push(true)?;
-                triple.push(serde_magnus::serialize::<_, Value>(ruby, &value)?)?;
-                triple.push(serde_magnus::serialize::<_, Value>(ruby, &warnings)?)?;
-            }
-            Err(error) => {
-                triple.push(false)?;
-                triple.push(serde_magnus::serialize::<_, Value>(ruby, &error)?)?;
-                triple.push(ruby.ary_new())?;
-            }
-        }
-        Ok(triple.as_value())
-    })
-}
-
-/// The output as a `serde_json::Value`, unless it holds an integer that a Value (and so
-/// serde_magnus) would turn into a float.
-fn exact_value(text: &str) -> Option<serde_json::Value> {
-    let value: serde_json::Value = serde_json::from_str(text).ok()?;
-    fn exact(value: &serde_json::Value) -> bool {
-        match value {
-            serde_json::Value::Number(n) => {
-                n.is_i64()
-                    || n.is_u64()
-                    || n.as_f64()
-                        .is_some_and(|f| f.fract() != 0.0 || f.abs() < 9.0e15)
-            }
-            serde_json::Value::Array(items) => items.iter().all(exact),
-            serde_json::Value::Object(map) => map.values().all(exact),
-            _ => true,
-        }
-    }
-    exact(&value).then_some(value)
-}
-
 /// `Native.call(op, object)`: `[true, value, warnings]` or `[false, error, warnings]`. The core
 /// reads the Ruby objects in place (`ruby_de`, with the GC paused so that lent strings stay
 /// put); the operation then runs without the GVL when its input was large, and its output is
-/// built into Ruby objects directly (`convert::from_json`).
-fn call(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
+/// built into Ruby objects directly (`write::from_json`).
+fn call(ruby: &Ruby, op: RString, input: Value) -> Result<RArray, Error> {
+    let op = op_name(op);
     call_operation(ruby, op, input, Output::Objects)
 }
 
 /// `Native.call_lazy(op, object)`: like `call`, with the value as a
 /// `TaskerBatch::Native::Document` that builds Ruby objects only for what is read.
-fn call_lazy(ruby: &Ruby, op: String, input: Value) -> Result<RArray, Error> {
+fn call_lazy(ruby: &Ruby, op: RString, input: Value) -> Result<RArray, Error> {
+    let op = op_name(op);
     call_operation(ruby, op, input, Output::Document)
+}
+
+/// The operation's name as text: bytes that are not UTF-8 are replaced (U+FFFD), so that such
+/// a name is an `unknown_operation` like any other unknown name, never an `EncodingError`.
+fn op_name(op: RString) -> String {
+    // SAFETY: the bytes are copied before any Ruby code runs.
+    String::from_utf8_lossy(unsafe { op.as_slice() }).into_owned()
 }
 
 /// How an operation's output reaches Ruby.
@@ -202,59 +83,192 @@ enum Output {
 
 fn call_operation(ruby: &Ruby, op: String, input: Value, output: Output) -> Result<RArray, Error> {
     guarded(ruby, "call", || {
-        let size = std::cell::Cell::new(0usize);
-        let read = ruby_de::with_gc_disabled(|| {
-            operations::catching(&op, || {
-                // Read without tracking paths; only a failed read is read again to find where.
-                read_operation(&op, ruby_de::RubyDeserializer::new(ruby, input, &size), false)
-                    .or_else(|_| {
-                        let tracked = ruby_de::RubyDeserializer::new(ruby, input, &size);
-                        read_operation(&op, tracked, true).map_err(|error| {
-                            if error.code != ErrorCode::NestingTooDeep
-                                && ruby_de::nests_deeper_than(input, MAX_NESTING)
-                            {
-                                tasker_batch::Error::new(
-                                    ErrorCode::NestingTooDeep,
-                                    "",
-                                    format!("expected values nested at most {MAX_NESTING} levels deep, found deeper nesting"),
-                                )
-                            } else {
-                                error
-                            }
-                        })
-                    })
-            })
-        });
-        let weight = if PER_STEP_OPERATIONS.contains(&op.as_str()) {
-            size.get() * VALUE_BYTES
-        } else {
-            // Work that scales with a collection (ranges, workers, results) whatever the
-            // input's size: a partition of a million ranges has a tiny input.
-            usize::MAX
-        };
-        let result = read
-            .and_then(|pending| maybe_without_gvl(weight, || operations::catching(&op, pending)));
-        let triple = ruby.ary_new_capa(3);
-        match result {
-            Ok(Success { value, warnings }) => {
-                triple.push(true)?;
-                match output {
-                    Output::Objects => triple.push(convert::from_json(ruby, &value)?)?,
-                    Output::Document => triple.push(document::Document::new(value))?,
-                }
-                let list = ruby.ary_new_capa(warnings.len());
-                for w in &warnings {
-                    list.push(error_hash(ruby, w.code.as_str(), &w.message, &w.path)?)?;
-                }
-                triple.push(list)?;
-            }
-            Err(e) => {
-                triple.push(false)?;
-                triple.push(error_hash(ruby, e.code.as_str(), &e.message, &e.path)?)?;
-                triple.push(ruby.ary_new())?;
+        let per_step = PER_STEP_OPERATIONS.contains(&op.as_str());
+        if per_step && matches!(output, Output::Objects) {
+            // A small output, wanted whole: built straight from the typed value.
+            if let Some(triple) = call_typed(ruby, &op, input, None) {
+                return triple;
             }
         }
-        Ok(triple)
+        let size = std::cell::Cell::new(0usize);
+        let read = read_from_ruby(ruby, &op, input, &size, |de, track| {
+            read_operation(&op, de, track)
+        });
+        let result = read.and_then(|pending| {
+            maybe_without_gvl(weight(per_step, &size), || {
+                operations::catching(&op, pending)
+            })
+        });
+        match result {
+            Ok(Success { value, warnings }) => {
+                let value = match output {
+                    Output::Objects => write::from_json(ruby, &value)?,
+                    Output::Document => ruby.obj_wrap(document::Document::new(value)).as_value(),
+                };
+                success(ruby, value, &warnings)
+            }
+            Err(e) => failure(ruby, &e),
+        }
+    })
+}
+
+/// Runs a per-step operation on Ruby objects and builds its typed output into Ruby objects
+/// directly (`ruby_ser`): the same objects `write::from_json` builds from its JSON text,
+/// without writing and reading that text.
+fn typed<I, O>(
+    ruby: &Ruby,
+    op: &str,
+    input: Value,
+    members: Option<&members::Members>,
+    f: fn(I, &mut Vec<tasker_batch::Warning>) -> tasker_batch::Result<O>,
+) -> Result<RArray, Error>
+where
+    I: serde::de::DeserializeOwned + Send + 'static,
+    O: operations::Output + Send + 'static,
+{
+    let size = std::cell::Cell::new(0usize);
+    let read = read_from_ruby(ruby, op, input, &size, |de, track| {
+        operations::read_input_typed(de, f, track)
+    });
+    let result = read.and_then(|pending| {
+        maybe_without_gvl(weight(true, &size), || operations::catching(op, pending))
+    });
+    match result {
+        Ok((value, warnings)) => {
+            let internal = |e: &dyn std::fmt::Display| {
+                Error::new(
+                    ruby.get_inner(&boundary::BATCH_ERROR),
+                    format!("internal error in {op}: {e}"),
+                )
+            };
+            let built = match members {
+                None => ruby_ser::to_ruby(&value).map_err(|e| internal(&e))?,
+                Some(members) => {
+                    // The chosen members, then the whole output as a Document for the rest.
+                    let built =
+                        members::members_to_ruby(&value, members).map_err(|e| internal(&e))?;
+                    let array = RArray::from_value(built)
+                        .ok_or_else(|| internal(&"members are an Array"))?;
+                    // Its text is written only if the Document is read.
+                    array.push(document::Document::deferred(Box::new(move || {
+                        value.into_json().map_err(|e| e.message)
+                    })))?;
+                    built
+                }
+            };
+            success(ruby, built, &warnings)
+        }
+        Err(e) => failure(ruby, &e),
+    }
+}
+
+/// Reads an operation's input from Ruby objects, with the GC paused (strings are lent):
+/// without tracking paths first, and again with them only when that failed, to say where.
+fn read_from_ruby<T>(
+    ruby: &Ruby,
+    op: &str,
+    input: Value,
+    size: &std::cell::Cell<usize>,
+    read: impl Fn(ruby_de::RubyDeserializer<'_>, bool) -> tasker_batch::Result<T>,
+) -> tasker_batch::Result<T> {
+    raw::with_gc_disabled(|| {
+        operations::catching(op, || {
+            read(ruby_de::RubyDeserializer::new(ruby, input, size), false).or_else(|_| {
+                let tracked = ruby_de::RubyDeserializer::new(ruby, input, size);
+                read(tracked, true).map_err(|error| {
+                    if error.code != ErrorCode::NestingTooDeep
+                        && ruby_de::nests_deeper_than(input, MAX_NESTING)
+                    {
+                        tasker_batch::Error::new(
+                            ErrorCode::NestingTooDeep,
+                            "",
+                            format!("expected values nested at most {MAX_NESTING} levels deep, found deeper nesting"),
+                        )
+                    } else {
+                        error
+                    }
+                })
+            })
+        })
+    })
+}
+
+/// How much work an operation is, to decide whether to give up the GVL around it.
+fn weight(per_step: bool, size: &std::cell::Cell<usize>) -> usize {
+    if per_step {
+        size.get() * VALUE_BYTES
+    } else {
+        // Work that scales with a collection (ranges, workers, results) whatever the
+        // input's size: a partition of a million ranges has a tiny input.
+        usize::MAX
+    }
+}
+
+/// `[true, value, warnings]`.
+fn success(ruby: &Ruby, value: Value, warnings: &[tasker_batch::Warning]) -> Result<RArray, Error> {
+    let list = ruby.ary_new_capa(warnings.len());
+    for w in warnings {
+        list.push(error_hash(ruby, w.code.as_str(), &w.message, &w.path)?)?;
+    }
+    // SAFETY: a fresh Array of three live values; `rb_ary_new_from_values` copies them in
+    // and cannot raise.
+    let triple = unsafe {
+        let items = [
+            rb_sys::Qtrue as rb_sys::VALUE,
+            value.as_raw(),
+            list.as_raw(),
+        ];
+        rb_sys::rb_ary_new_from_values(3, items.as_ptr())
+    };
+    Ok(RArray::from_value(unsafe { Value::from_raw(triple) }).expect("an Array"))
+}
+
+/// `[false, error, []]`.
+fn failure(ruby: &Ruby, e: &tasker_batch::Error) -> Result<RArray, Error> {
+    let triple = ruby.ary_new_capa(3);
+    triple.push(false)?;
+    triple.push(error_hash(ruby, e.code.as_str(), &e.message, &e.path)?)?;
+    triple.push(ruby.ary_new())?;
+    Ok(triple)
+}
+
+/// `TaskerBatch::Native::Members.new(names)`: member names for [`call_members`], read from
+/// Ruby once (a caller keeps them in a constant).
+#[magnus::wrap(class = "TaskerBatch::Native::Members", free_immediately, size)]
+struct MemberNames(members::Members);
+
+fn member_names(names: Vec<String>) -> MemberNames {
+    MemberNames(members::Members::new(names.iter().map(String::as_str)))
+}
+
+/// `Native.call_members(op, object, members)`: `[true, [value of each member..., document],
+/// warnings]` or `[false, error, []]`, for a per-step operation whose output is an object. One
+/// call answers the members a caller reads (as Ruby objects; `nil` for an absent one) and the
+/// whole output as a `Document` for anything else, so that reading several members is not a
+/// native call each.
+fn call_members(
+    ruby: &Ruby,
+    op: RString,
+    input: Value,
+    members: &MemberNames,
+) -> Result<RArray, Error> {
+    let op = op_name(op);
+    guarded(ruby, "call_members", || {
+        if !PER_STEP_OPERATIONS.contains(&op.as_str()) {
+            return Err(Error::new(
+                ruby.exception_arg_error(),
+                format!(
+                    "call_members: expected one of {}, found {op:?}",
+                    PER_STEP_OPERATIONS.join(", ")
+                ),
+            ));
+        }
+        call_typed(ruby, &op, input, Some(&members.0)).unwrap_or_else(|| {
+            Err(Error::new(
+                ruby.exception_arg_error(),
+                format!("unknown operation {op:?}"),
+            ))
+        })
     })
 }
 
@@ -270,6 +284,19 @@ macro_rules! ruby_dispatch {
             match name {
                 $($name => operations::read_input(input, $f, track_paths),)*
                 _ => Err(operations::unknown_operation(name)),
+            }
+        }
+
+        /// Runs the operation `name` through [`typed`]; `None` for an unknown name.
+        fn call_typed(
+            ruby: &Ruby,
+            name: &str,
+            input: Value,
+            members: Option<&members::Members>,
+        ) -> Option<Result<RArray, Error>> {
+            match name {
+                $($name => Some(typed(ruby, name, input, members, $f)),)*
+                _ => None,
             }
         }
     };
@@ -312,13 +339,18 @@ fn version() -> &'static str {
 
 #[magnus::init(name = "tasker_batch_native")]
 fn init(ruby: &Ruby) -> Result<(), Error> {
+    raw::intern_ids();
     let top = ruby.define_module("TaskerBatch")?;
     let native = top.define_module("Native")?;
     native.define_module_function("call", function!(call, 2))?;
     native.define_module_function("call_lazy", function!(call_lazy, 2))?;
+    native.define_module_function("call_members", function!(call_members, 3))?;
+    let members = native.define_class("Members", ruby.class_object())?;
+    members.define_singleton_method("new", function!(member_names, 1))?;
     document::define(ruby, native)?;
     native.define_module_function("call_json", function!(call_json, 2))?;
-    native.define_module_function("call_value", function!(call_value, 2))?;
+    #[cfg(feature = "bench-conversion")]
+    native.define_module_function("call_value", function!(bench_conversion::call_value, 2))?;
     native.define_module_function("operations", function!(operation_names, 0))?;
     native.define_module_function("version", function!(version, 0))?;
     // The results keys a checkpoint lives in: the only ones a worker context needs to read.

@@ -2,27 +2,30 @@
 //! Hashes and Arrays in place: no JSON text is written for the input, nothing is copied that
 //! the operation does not keep.
 //!
-//! It accepts exactly what `convert::to_json` accepts (JSON-shaped values; String or Symbol
+//! It accepts exactly what `read::to_json` accepts (JSON-shaped values; String or Symbol
 //! keys) and is lossless: where the core keeps a value exactly (serde_json's raw-value
 //! protocol, see `deserialize_newtype_struct`), the Ruby value is written as JSON text.
 //!
 //! Strings are lent to the core without copying. That is sound because nothing moves or frees
 //! them while an input is read: no Ruby code runs, and the caller keeps the garbage collector
-//! off for the duration (`with_gc_disabled`), so no collection — compacting or not — can happen
+//! off for the duration (`raw::with_gc_disabled`), so no collection — compacting or not — can happen
 //! either.
+//!
+//! Depends on `raw`, `document` and `read` (for values the core keeps as raw JSON).
 
 use std::fmt;
-use std::os::raw::{c_int, c_long};
+use std::os::raw::c_long;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::value::ReprValue;
 use magnus::{Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
 use serde::de::{self, DeserializeSeed, IntoDeserializer, MapAccess, SeqAccess, Visitor};
-use tasker_batch::input::coded;
+use tasker_batch::input::{coded, RAW_VALUE_TOKEN};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
-use crate::convert;
 use crate::document::Document;
+use crate::raw::{bignum_digits, hash_entries, utf8_of};
+use crate::read;
 use magnus::TryConvert;
 
 /// Whether `value` nests Hashes and Arrays deeper than `limit` (a self-referencing one never
@@ -60,9 +63,6 @@ pub fn nests_deeper_than(value: Value, limit: usize) -> bool {
     depth_exceeds(value, limit)
 }
 
-/// The name serde_json gives the newtype struct through which a `RawValue` is deserialized.
-const RAW_VALUE_TOKEN: &str = "$serde_json::private::RawValue";
-
 /// An error while reading Ruby objects; the message may carry a core error code.
 #[derive(Debug)]
 pub struct DeError(String);
@@ -89,24 +89,6 @@ impl de::Error for DeError {
     }
 }
 
-/// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby
-/// strings lent to the core stay where they are.
-pub fn with_gc_disabled<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            if !self.0 {
-                // SAFETY: plain C API call, on the thread that holds the GVL.
-                unsafe { rb_sys::rb_gc_enable() };
-            }
-        }
-    }
-    // SAFETY: as above. `rb_gc_disable` returns whether the GC was already disabled.
-    let was_disabled = unsafe { rb_sys::rb_gc_disable() } == rb_sys::Qtrue as rb_sys::VALUE;
-    let _restore = Restore(was_disabled);
-    f()
-}
-
 /// A deserializer for one Ruby value.
 pub struct RubyDeserializer<'r> {
     ruby: &'r Ruby,
@@ -117,7 +99,7 @@ pub struct RubyDeserializer<'r> {
 }
 
 impl<'r> RubyDeserializer<'r> {
-    /// Reads `value`, counting the values read into `count`. Call inside [`with_gc_disabled`].
+    /// Reads `value`, counting the values read into `count`. Call inside [`crate::raw::with_gc_disabled`].
     pub fn new(ruby: &'r Ruby, value: Value, count: &'r std::cell::Cell<usize>) -> Self {
         RubyDeserializer {
             ruby,
@@ -151,15 +133,6 @@ impl<'r> RubyDeserializer<'r> {
     }
 }
 
-/// Lends the bytes of a Ruby string for the lifetime the caller chooses.
-///
-/// SAFETY: the caller guarantees that the string is neither mutated nor moved nor freed while
-/// the returned slice is used (see the module documentation).
-pub(crate) unsafe fn lend<'a>(s: RString) -> &'a [u8] {
-    let bytes = s.as_slice();
-    std::slice::from_raw_parts(bytes.as_ptr(), bytes.len())
-}
-
 fn type_mismatch(value: Value) -> DeError {
     // SAFETY: reading a class name runs no Ruby code.
     let class = unsafe { value.classname() }.into_owned();
@@ -167,6 +140,16 @@ fn type_mismatch(value: Value) -> DeError {
         ErrorCode::TypeMismatch,
         format_args!(
             "expected a JSON value (Hash, Array, String, Symbol, Integer, Float, true, false or nil), found {class}"
+        ),
+    )
+}
+
+/// A string in an encoding whose text cannot be written as UTF-8 exactly.
+fn not_convertible(encoding: String) -> DeError {
+    coded(
+        ErrorCode::InvalidUtf8,
+        format_args!(
+            "expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}"
         ),
     )
 }
@@ -208,7 +191,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
         }
         if let Some(s) = RString::from_value(value) {
             // SAFETY: see the module documentation.
-            let text = utf8(unsafe { lend::<'de>(s) })?;
+            let text = utf8(unsafe { utf8_of::<'de>(s) }.map_err(not_convertible)?)?;
             return visitor.visit_borrowed_str(text);
         }
         if let Some(hash) = RHash::from_value(value) {
@@ -225,7 +208,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
             if let Ok(n) = int.to_i64() {
                 return visitor.visit_i64(n);
             }
-            let digits = convert::bignum_digits(int);
+            let digits = bignum_digits(int);
             if let Ok(n) = digits.parse::<u128>() {
                 return visitor.visit_u128(n);
             }
@@ -257,12 +240,18 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
             // An output of an earlier call, still JSON text: read it as JSON.
             // SAFETY: the Document is reachable from the input and is not freed or changed
             // during the read (see the module documentation).
-            let text: &'de str = unsafe { &*(document.text() as *const str) };
+            let text = document.text().map_err(|message| {
+                coded::<DeError>(
+                    ErrorCode::Internal,
+                    format_args!("internal error: {message}"),
+                )
+            })?;
+            let text: &'de str = unsafe { &*(text as *const str) };
             return serde_json::Deserializer::from_str(text)
                 .deserialize_any(visitor)
                 .map_err(|e| DeError(e.to_string()));
         }
-        if let Some(native) = convert::native_form(value) {
+        if let Some(native) = read::native_form(value) {
             return self.child_same_depth(native).deserialize_any(visitor);
         }
         Err(type_mismatch(value))
@@ -284,7 +273,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
         if name == RAW_VALUE_TOKEN {
             // The core keeps this value exactly: hand over its JSON text the way serde_json's
             // own deserializer does, as a one-entry map {TOKEN: text}.
-            let text = convert::to_json(self.ruby, self.value).map_err(|e| {
+            let text = read::to_json(self.ruby, self.value).map_err(|e| {
                 let path = e.path();
                 let within = if path.is_empty() {
                     String::new()
@@ -326,31 +315,6 @@ impl<'a, 'r> HashAccess<'a, 'r> {
     }
 }
 
-/// The entries of a Hash, collected without calling back into Ruby code.
-pub(crate) fn hash_entries(hash: RHash) -> Vec<(Value, Value)> {
-    unsafe extern "C" fn collect(
-        key: rb_sys::VALUE,
-        value: rb_sys::VALUE,
-        arg: rb_sys::VALUE,
-    ) -> c_int {
-        // SAFETY: `arg` is the Vec below, alive for the whole iteration.
-        let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
-        // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
-        entries.push(unsafe { (Value::from_raw(key), Value::from_raw(value)) });
-        rb_sys::st_retval::ST_CONTINUE as c_int
-    }
-    let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hash.len());
-    // SAFETY: the callback only appends to `entries` and never raises.
-    unsafe {
-        rb_sys::rb_hash_foreach(
-            hash.as_raw(),
-            Some(collect),
-            &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
-        );
-    }
-    entries
-}
-
 impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
     type Error = DeError;
 
@@ -363,7 +327,7 @@ impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
         };
         if let Some(s) = RString::from_value(key) {
             // SAFETY: see the module documentation.
-            let text = utf8(unsafe { lend::<'de>(s) })?;
+            let text = utf8(unsafe { utf8_of::<'de>(s) }.map_err(not_convertible)?)?;
             return seed
                 .deserialize(de::value::BorrowedStrDeserializer::new(text))
                 .map(Some);

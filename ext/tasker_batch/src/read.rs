@@ -1,17 +1,20 @@
-//! Ruby objects <-> JSON text, directly, without Ruby's `JSON` and without serde_magnus.
+//! Ruby objects → JSON text, directly, without Ruby's `JSON`.
 //!
 //! Strict and lossless: only JSON-shaped Ruby values are accepted (Hash with String or Symbol
 //! keys, Array, String, Symbol, Integer of any size, finite Float, true, false, nil); anything
 //! else is a `type_mismatch` naming the path and the class found. Integers beyond 64 bits keep
 //! every digit both ways; floats are written in their shortest round-trip form with a fraction
 //! or exponent, so a Float never turns into an integer cursor.
+//!
+//! Depends on `raw` and `document` (an earlier call's Document is written as its text).
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::value::ReprValue;
 use magnus::TryConvert;
 use magnus::{Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
-use rb_sys::VALUE;
 use tasker_batch::path::JsonPath;
+
+use crate::raw::utf8_of;
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 /// Why a Ruby value could not be written as JSON.
@@ -54,9 +57,16 @@ impl ConvertError {
     }
 }
 
-/// Writes `value` as compact JSON text.
+/// Writes `value` as compact JSON text. Call with the GC paused (`raw::with_gc_disabled`): a
+/// string in another encoding is converted into a fresh string that nothing else refers to.
 pub fn to_json(ruby: &Ruby, value: Value) -> Result<String, ConvertError> {
-    let mut out = String::with_capacity(256);
+    // Most values the core keeps raw are cursors: an Integer or a short String. Their text is
+    // written at its exact size, so that keeping it (a boxed `RawValue`) does not reallocate.
+    if let Some(n) = Integer::from_value(value).and_then(|int| int.to_i64().ok()) {
+        return Ok(itoa::Buffer::new().format(n).to_owned());
+    }
+    let capacity = RString::from_value(value).map_or(256, |s| s.len() + 2);
+    let mut out = String::with_capacity(capacity);
     let mut writer = Writer {
         ruby,
         out: &mut out,
@@ -88,8 +98,12 @@ impl Writer<'_> {
         } else if value.as_raw() == self.ruby.qfalse().as_raw() {
             self.out.push_str("false");
         } else if let Some(s) = RString::from_value(value) {
-            // SAFETY: the bytes are copied into `out` before any Ruby code runs.
-            push_json_string(self.out, utf8(unsafe { s.as_slice() })?);
+            // SAFETY: the bytes are copied into `out` before any Ruby code runs; the caller
+            // keeps the GC paused (a converted string lives only as long as that).
+            push_json_string(
+                self.out,
+                utf8(unsafe { utf8_of(s) }.map_err(not_convertible)?)?,
+            );
         } else if let Some(hash) = RHash::from_value(value) {
             self.hash(hash, depth)?;
         } else if let Some(array) = RArray::from_value(value) {
@@ -113,7 +127,7 @@ impl Writer<'_> {
             match int.to_i64() {
                 Ok(n) => self.out.push_str(itoa::Buffer::new().format(n)),
                 // A Bignum: its decimal digits are the JSON number.
-                Err(_) => self.out.push_str(&bignum_digits(int)),
+                Err(_) => self.out.push_str(&crate::raw::bignum_digits(int)),
             }
         } else if let Some(float) = Float::from_value(value) {
             let f = float.to_f64();
@@ -132,7 +146,10 @@ impl Writer<'_> {
             push_json_string(self.out, &name);
         } else if let Ok(document) = <&crate::document::Document>::try_convert(value) {
             // An earlier call's output, already compact JSON.
-            self.out.push_str(document.text());
+            let text = document
+                .text()
+                .map_err(|message| ConvertError::new(ErrorCode::Internal, message.to_owned()))?;
+            self.out.push_str(text);
         } else if let Some(native) = native_form(value) {
             self.value(native, depth)?;
         } else {
@@ -149,7 +166,7 @@ impl Writer<'_> {
 
     fn hash(&mut self, hash: RHash, depth: usize) -> Result<(), ConvertError> {
         self.out.push('{');
-        for (i, (key, item)) in crate::ruby_de::hash_entries(hash).into_iter().enumerate() {
+        for (i, (key, item)) in crate::raw::hash_entries(hash).into_iter().enumerate() {
             if i > 0 {
                 self.out.push(',');
             }
@@ -157,7 +174,7 @@ impl Writer<'_> {
             let name: &str = if let Some(s) = RString::from_value(key) {
                 // SAFETY: the key is not changed or freed while it is written (no Ruby code
                 // runs here); an error copies it.
-                utf8(unsafe { crate::ruby_de::lend(s) })?
+                utf8(unsafe { utf8_of(s) }.map_err(not_convertible)?)?
             } else if let Some(symbol) = Symbol::from_value(key) {
                 symbol_name = symbol.name().map_err(internal)?;
                 &symbol_name
@@ -179,6 +196,13 @@ impl Writer<'_> {
     }
 }
 
+fn not_convertible(encoding: String) -> ConvertError {
+    ConvertError::new(
+        ErrorCode::InvalidUtf8,
+        format!("expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}"),
+    )
+}
+
 fn utf8(bytes: &[u8]) -> Result<&str, ConvertError> {
     std::str::from_utf8(bytes).map_err(|e| {
         ConvertError::new(
@@ -191,26 +215,32 @@ fn utf8(bytes: &[u8]) -> Result<&str, ConvertError> {
     })
 }
 
-/// The native form of a tasker-batch Ruby object that stands for JSON (a
-/// `TaskerBatch::CursorConfigList` answers its Array or its Document), through its
-/// `to_native` method; `None` for any other object.
+/// The native form of a tasker-batch Ruby object that stands for JSON: a
+/// `TaskerBatch::CursorConfigList` stands for its `@configs` Array once built, else for its
+/// `@document` (what its `to_native` answers); `None` for any other object, or for a list
+/// whose state is neither.
+///
+/// Read from the instance variables, not by calling `to_native`: this runs while strings are
+/// lent with the GC paused, where no Ruby code may run (it could change or free what is lent,
+/// raise through these Rust frames, or recurse without end).
 pub fn native_form(value: Value) -> Option<Value> {
+    // SAFETY: reading a class name runs no Ruby code.
     let class = unsafe { value.classname() };
     if class != "TaskerBatch::CursorConfigList" {
         return None;
     }
-    value.funcall::<_, _, Value>("to_native", ()).ok()
-}
-
-/// The decimal digits of an Integer, through Ruby's C API (no Ruby method is called, so a
-/// redefined `Integer#to_s` cannot change them).
-pub fn bignum_digits(int: Integer) -> String {
-    // SAFETY: `rb_big2str` returns a new String of ASCII digits; it is read right away.
-    unsafe {
-        let s = RString::from_value(Value::from_raw(rb_sys::rb_big2str(int.as_raw(), 10)))
-            .expect("rb_big2str returns a String");
-        String::from_utf8_lossy(s.as_slice()).into_owned()
-    }
+    let (configs, document) = *crate::raw::CURSOR_CONFIG_LIST_IVARS.get()?;
+    // SAFETY: `rb_ivar_get` reads an instance variable; it runs no Ruby code.
+    let read = |id| unsafe { Value::from_raw(rb_sys::rb_ivar_get(value.as_raw(), id)) };
+    let configs = read(configs);
+    let native = if configs.is_nil() || configs.as_raw() == rb_sys::Qfalse as rb_sys::VALUE {
+        read(document)
+    } else {
+        configs
+    };
+    let is_json = RArray::from_value(native).is_some()
+        || <&crate::document::Document>::try_convert(native).is_ok();
+    is_json.then_some(native)
 }
 
 fn internal(e: Error) -> ConvertError {
@@ -228,178 +258,5 @@ fn push_json_string(out: &mut String, text: &str) {
         out.push('"');
         out.push_str(text);
         out.push('"');
-    }
-}
-
-// ------------------------------------------------------------------------------------------
-
-/// Builds Ruby objects from compact JSON text written by the core (so it is valid JSON).
-/// Object keys become frozen, deduplicated Strings; integers of any size become Integers.
-///
-/// Raw C API calls rather than magnus's protected wrappers: nothing here can raise (the
-/// objects are fresh and unfrozen), and the protection costs more than the work for the many
-/// small objects an output has.
-pub fn from_json(ruby: &Ruby, text: &str) -> Result<Value, Error> {
-    let mut reader = Reader {
-        bytes: text.as_bytes(),
-        text,
-        pos: 0,
-        keys: Vec::new(),
-    };
-    let _ = ruby;
-    // SAFETY: see the function documentation; every VALUE built is stored into its parent
-    // right away, and the root is returned to Ruby.
-    Ok(unsafe { Value::from_raw(reader.value()) })
-}
-
-struct Reader<'a> {
-    bytes: &'a [u8],
-    text: &'a str,
-    pos: usize,
-    /// Keys already interned in this output: outputs repeat the same few keys many times.
-    keys: Vec<(&'a str, VALUE)>,
-}
-
-impl<'a> Reader<'a> {
-    fn peek(&self) -> u8 {
-        self.bytes[self.pos]
-    }
-
-    unsafe fn value(&mut self) -> VALUE {
-        match self.peek() {
-            b'{' => self.object(),
-            b'[' => self.array(),
-            b'"' => {
-                let s = self.string_slice();
-                ruby_string(s)
-            }
-            b't' => {
-                self.pos += 4;
-                rb_sys::Qtrue as VALUE
-            }
-            b'f' => {
-                self.pos += 5;
-                rb_sys::Qfalse as VALUE
-            }
-            b'n' => {
-                self.pos += 4;
-                rb_sys::Qnil as VALUE
-            }
-            _ => self.number(),
-        }
-    }
-
-    unsafe fn object(&mut self) -> VALUE {
-        self.pos += 1;
-        let hash = rb_sys::rb_hash_new();
-        if self.peek() == b'}' {
-            self.pos += 1;
-            return hash;
-        }
-        loop {
-            let key = self.string_slice();
-            let key = self.interned(key);
-            self.pos += 1; // ':'
-            let value = self.value();
-            rb_sys::rb_hash_aset(hash, key, value);
-            let sep = self.peek();
-            self.pos += 1;
-            if sep == b'}' {
-                return hash;
-            }
-        }
-    }
-
-    unsafe fn array(&mut self) -> VALUE {
-        self.pos += 1;
-        let array = rb_sys::rb_ary_new();
-        if self.peek() == b']' {
-            self.pos += 1;
-            return array;
-        }
-        loop {
-            let item = self.value();
-            rb_sys::rb_ary_push(array, item);
-            let sep = self.peek();
-            self.pos += 1;
-            if sep == b']' {
-                return array;
-            }
-        }
-    }
-
-    /// The raw literal of the string at `pos` (quotes included), and moves past it.
-    fn string_slice(&mut self) -> &'a str {
-        let start = self.pos;
-        self.pos += 1;
-        loop {
-            match self.bytes[self.pos] {
-                b'\\' => self.pos += 2,
-                b'"' => {
-                    self.pos += 1;
-                    return &self.text[start..self.pos];
-                }
-                _ => self.pos += 1,
-            }
-        }
-    }
-
-    unsafe fn interned(&mut self, literal: &'a str) -> VALUE {
-        if let Some(&(_, key)) = self.keys.iter().find(|(k, _)| *k == literal) {
-            return key;
-        }
-        let decoded;
-        let inner = &literal[1..literal.len() - 1];
-        let text = if inner.contains('\\') {
-            decoded = serde_json::from_str::<String>(literal).expect("valid key literal");
-            decoded.as_str()
-        } else {
-            inner
-        };
-        let key = rb_sys::rb_enc_interned_str(
-            text.as_ptr().cast(),
-            text.len() as _,
-            rb_sys::rb_utf8_encoding(),
-        );
-        // Interned strings live as long as something refers to them: this one is stored in
-        // the hash being built before anything else is allocated.
-        if self.keys.len() < 64 {
-            self.keys.push((literal, key));
-        }
-        key
-    }
-
-    unsafe fn number(&mut self) -> VALUE {
-        let start = self.pos;
-        while self.pos < self.bytes.len()
-            && matches!(
-                self.bytes[self.pos],
-                b'-' | b'+' | b'.' | b'e' | b'E' | b'0'..=b'9'
-            )
-        {
-            self.pos += 1;
-        }
-        let token = &self.text[start..self.pos];
-        if token.contains(['.', 'e', 'E']) {
-            let f: f64 = token.parse().expect("the core writes valid numbers");
-            return rb_sys::rb_float_new(f);
-        }
-        if let Ok(n) = token.parse::<i64>() {
-            return rb_sys::rb_ll2inum(n);
-        }
-        // Beyond 64 bits: Ruby parses the digits itself.
-        let digits = std::ffi::CString::new(token).expect("digits have no NUL");
-        rb_sys::rb_cstr2inum(digits.as_ptr(), 10)
-    }
-}
-
-unsafe fn ruby_string(literal: &str) -> VALUE {
-    let inner = &literal[1..literal.len() - 1];
-    if inner.contains('\\') {
-        let decoded: String =
-            serde_json::from_str(literal).expect("the core writes valid string literals");
-        rb_sys::rb_utf8_str_new(decoded.as_ptr().cast(), decoded.len() as _)
-    } else {
-        rb_sys::rb_utf8_str_new(inner.as_ptr().cast(), inner.len() as _)
     }
 }

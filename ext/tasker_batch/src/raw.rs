@@ -1,0 +1,137 @@
+//! The lowest layer: the few reads of Ruby values, straight through Ruby's C API, that every
+//! other module of the extension uses. Nothing here runs Ruby code, and nothing here knows
+//! about JSON, documents or operations.
+//!
+//! The modules above it, each depending only on those below:
+//!
+//! | module | what |
+//! |---|---|
+//! | `raw` | C-API reads: lent strings, Hash entries, Bignum digits, the GC pause |
+//! | `write` | JSON text written by the core → Ruby objects |
+//! | `document` | `TaskerBatch::Native::Document`, JSON text read lazily (through `write`) |
+//! | `read` | Ruby objects → JSON text (a Document is taken as its text) |
+//! | `ruby_de` | Ruby objects → the core's typed inputs (a serde deserializer; `read` for raw values) |
+//! | `ruby_ser` | the core's typed outputs → Ruby objects (a serde serializer; `write` for raw values) |
+//! | `members` | the chosen members of a typed output → Ruby objects (through `ruby_ser`) |
+//! | `boundary` | the panic boundary (`guarded`), the GVL and the Ruby error class |
+//! | `lib` | `TaskerBatch::Native`: the methods Ruby calls |
+
+use std::os::raw::c_int;
+use std::sync::OnceLock;
+
+use magnus::rb_sys::{AsRawValue, FromRawValue};
+use magnus::{Integer, RHash, RString, Value};
+
+/// Lends the bytes of a Ruby string for the lifetime the caller chooses.
+///
+/// SAFETY: the caller guarantees that the string is neither mutated nor moved nor freed while
+/// the returned slice is used: no Ruby code runs, and the GC is paused ([`with_gc_disabled`]).
+pub(crate) unsafe fn lend<'a>(s: RString) -> &'a [u8] {
+    let bytes = s.as_slice();
+    std::slice::from_raw_parts(bytes.as_ptr(), bytes.len())
+}
+
+/// The bytes of a Ruby string as UTF-8, lent like [`lend`]: a UTF-8, US-ASCII or binary
+/// (ASCII-8BIT) string as it is (its bytes are checked as UTF-8 by the caller); a string in
+/// any other encoding converted to UTF-8 by Ruby's transcoder (C code, no Ruby method), or the
+/// name of its encoding when it cannot be converted exactly.
+///
+/// SAFETY: as [`lend`], and the GC must be paused ([`with_gc_disabled`]): a converted string
+/// is referenced from nowhere but the returned slice, and lives because no collection runs.
+pub(crate) unsafe fn utf8_of<'a>(s: RString) -> Result<&'a [u8], String> {
+    let index = rb_sys::rb_enc_get_index(s.as_raw());
+    if index == rb_sys::rb_utf8_encindex()
+        || index == rb_sys::rb_usascii_encindex()
+        || index == rb_sys::rb_ascii8bit_encindex()
+    {
+        return Ok(lend(s));
+    }
+    let from = rb_sys::rb_enc_from_index(index);
+    let converted = rb_sys::rb_str_conv_enc(s.as_raw(), from, rb_sys::rb_utf8_encoding());
+    if converted == s.as_raw() || rb_sys::rb_enc_get_index(converted) != rb_sys::rb_utf8_encindex()
+    {
+        // `rb_str_conv_enc` answers the string itself when it cannot convert it.
+        let name = if from.is_null() {
+            format!("encoding #{index}")
+        } else {
+            std::ffi::CStr::from_ptr((*from).name)
+                .to_string_lossy()
+                .into_owned()
+        };
+        return Err(name);
+    }
+    Ok(lend(
+        RString::from_value(Value::from_raw(converted)).expect("a converted String"),
+    ))
+}
+
+/// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby
+/// strings lent to the core stay where they are.
+pub fn with_gc_disabled<R>(f: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if !self.0 {
+                // SAFETY: plain C API call, on the thread that holds the GVL.
+                unsafe { rb_sys::rb_gc_enable() };
+            }
+        }
+    }
+    // SAFETY: as above. `rb_gc_disable` returns whether the GC was already disabled.
+    let was_disabled = unsafe { rb_sys::rb_gc_disable() } == rb_sys::Qtrue as rb_sys::VALUE;
+    let _restore = Restore(was_disabled);
+    f()
+}
+
+/// The entries of a Hash, collected without calling back into Ruby code.
+pub(crate) fn hash_entries(hash: RHash) -> Vec<(Value, Value)> {
+    unsafe extern "C" fn collect(
+        key: rb_sys::VALUE,
+        value: rb_sys::VALUE,
+        arg: rb_sys::VALUE,
+    ) -> c_int {
+        // SAFETY: `arg` is the Vec below, alive for the whole iteration.
+        let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
+        // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
+        entries.push(unsafe { (Value::from_raw(key), Value::from_raw(value)) });
+        rb_sys::st_retval::ST_CONTINUE as c_int
+    }
+    let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hash.len());
+    // SAFETY: the callback only appends to `entries` and never raises.
+    unsafe {
+        rb_sys::rb_hash_foreach(
+            hash.as_raw(),
+            Some(collect),
+            &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
+        );
+    }
+    entries
+}
+
+/// The decimal digits of an Integer, through Ruby's C API (no Ruby method is called, so a
+/// redefined `Integer#to_s` cannot change them).
+pub fn bignum_digits(int: Integer) -> String {
+    // SAFETY: `rb_big2str` returns a new String of ASCII digits; it is read right away.
+    unsafe {
+        let s = RString::from_value(Value::from_raw(rb_sys::rb_big2str(int.as_raw(), 10)))
+            .expect("rb_big2str returns a String");
+        String::from_utf8_lossy(s.as_slice()).into_owned()
+    }
+}
+
+/// The ids of `TaskerBatch::CursorConfigList`'s `@configs` and `@document`, interned once when
+/// the extension loads (interning may allocate, so it is not done while strings are lent).
+pub static CURSOR_CONFIG_LIST_IVARS: OnceLock<(rb_sys::ID, rb_sys::ID)> = OnceLock::new();
+
+/// Interns what the readers need later; called by the extension's `init`.
+pub fn intern_ids() {
+    CURSOR_CONFIG_LIST_IVARS.get_or_init(|| {
+        // SAFETY: `rb_intern2` with a name and its length, while the extension loads.
+        unsafe {
+            (
+                rb_sys::rb_intern2(c"@configs".as_ptr(), 8),
+                rb_sys::rb_intern2(c"@document".as_ptr(), 9),
+            )
+        }
+    });
+}
