@@ -37,7 +37,7 @@ RSpec.describe "The extension's boundary" do
     end
 
     it "keeps integers beyond 64 bits, floats and nested caller data exactly" do
-      config = { "batch_id" => "1", "start_cursor" => 2**100, "end_cursor" => 2**100 + 5, "batch_size" => 5,
+      config = { "batch_id" => "1", "start_cursor" => 2**100, "end_cursor" => (2**100) + 5, "batch_size" => 5,
                  "note" => { "ratio" => 0.5, "big" => -(2**90), "list" => [1.0, nil, true, "x\u00e9"] } }
       ok, value, = TaskerBatch::Native.call("validate_cursor_config", config)
       expect(ok).to be(true)
@@ -112,7 +112,9 @@ RSpec.describe "The extension's boundary" do
     end
 
     it "reads a context given to new as a Hash" do
-      context = TaskerBatch.call(:worker_context, { "inputs" => { "cursor" => { "batch_id" => "1", "start_cursor" => 1, "end_cursor" => 3, "batch_size" => 2 } } })
+      context = TaskerBatch.call(:worker_context,
+                                 { "inputs" => { "cursor" => { "batch_id" => "1", "start_cursor" => 1, "end_cursor" => 3,
+                                                               "batch_size" => 2 } } })
       ctx = TaskerCore::BatchProcessing::BatchWorkerContext.new(context)
       expect([ctx.batch_id, ctx.end_cursor, ctx.checkpoint_items_processed, ctx.resume_cursor]).to eq(["1", 3, 0, 1])
     end

@@ -46,9 +46,13 @@ RSpec.describe "The extension with hostile inputs" do
     list.instance_variable_set(:@configs, [list])
     # Typed: its element is a list, not a cursor config.
     expect { TaskerBatch.call(:validate_outcome, outcome_with(list)) }
-      .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e| expect([e.code, e.path]).to eq(%w[type_mismatch cursor_configs[0]]) }
+      .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e|
+            expect([e.code, e.path]).to eq(%w[type_mismatch cursor_configs[0]])
+          }
     # Kept raw: written out until it is too deep.
-    expect { TaskerBatch.call(:validate_cursor_config, { "batch_id" => "1", "start_cursor" => list, "end_cursor" => 2, "batch_size" => 1 }) }
+    expect do
+      TaskerBatch.call(:validate_cursor_config, { "batch_id" => "1", "start_cursor" => list, "end_cursor" => 2, "batch_size" => 1 })
+    end
       .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e| expect(e.code).to eq("nesting_too_deep") }
   end
 
@@ -81,7 +85,8 @@ RSpec.describe "The extension with hostile inputs" do
     config["start_cursor"] = 0
     config["end_cursor"] = 3
     config["batch_size"] = 3
-    expect(TaskerBatch.call(:validate_cursor_config, config)).to eq("batch_id" => "7", "start_cursor" => 0, "end_cursor" => 3, "batch_size" => 3)
+    expect(TaskerBatch.call(:validate_cursor_config,
+                            config)).to eq("batch_id" => "7", "start_cursor" => 0, "end_cursor" => 3, "batch_size" => 3)
   end
 
   it "keeps the GC enabled when a step object's reader raises" do
@@ -94,7 +99,9 @@ RSpec.describe "The extension with hostile inputs" do
   it "keeps a GC that was disabled before disabled" do
     GC.disable
     begin
-      expect { TaskerBatch.call(:validate_cursor_config, { "batch_id" => hostile.new }) }.to raise_error(TaskerCore::BatchProcessing::ValidationError)
+      expect do
+        TaskerBatch.call(:validate_cursor_config, { "batch_id" => hostile.new })
+      end.to raise_error(TaskerCore::BatchProcessing::ValidationError)
       expect(GC.enable).to be(true) # it was still disabled
     ensure
       GC.enable
@@ -108,7 +115,9 @@ RSpec.describe "The extension with hostile inputs" do
     begin
       GC.stress = true
       expect { TaskerBatch.call(:validate_outcome, outcome_with(list)) }.to raise_error(TaskerCore::BatchProcessing::ValidationError)
-      expect { TaskerBatch.call(:validate_cursor_config, { "batch_id" => hostile.new }) }.to raise_error(TaskerCore::BatchProcessing::ValidationError)
+      expect do
+        TaskerBatch.call(:validate_cursor_config, { "batch_id" => hostile.new })
+      end.to raise_error(TaskerCore::BatchProcessing::ValidationError)
     ensure
       GC.stress = previous
     end

@@ -124,7 +124,7 @@ module TaskerCore
       alias is_no_op no_op?
 
       # Whether a checkpoint was found (in the results, or the newer `checkpoint` field).
-      member_reader :has_checkpoint?, "has_checkpoint" # rubocop:disable Naming/PredicateName -- upstream's name
+      member_reader :has_checkpoint?, "has_checkpoint" # -- upstream's name
 
       # The next key to process, from the last checkpoint; nil without one.
       def checkpoint_cursor
