@@ -211,3 +211,86 @@ namespace :test do
     end
   end
 end
+
+# Nothing in the repository may point outside it, and every conformance vector file names the
+# section of docs/contract.md whose rules it checks.
+module TaskerBatchRepositoryCheck
+  ROOT = TaskerBatchShip::ROOT
+  CONTRACT = "docs/contract.md"
+  # A path climbing with ../ (the pattern never matches itself: its dots are escaped).
+  RELATIVE = %r{(?:\.\./)+[^\s)"'`\]>,;:*]*}
+  # Paths of one machine, and the name of the specification that used to live outside.
+  OUTSIDE = [%r{(?<![\w.~-])/(?:work|home|root)/[\w.-]+}, /\bCONTRACT(?:\.md| §)/].freeze
+  # Climbing paths that are not read from the file's directory: bin/setup makes a symlink
+  # inside .deps, relative to where the link lives; bindings/README.md's command runs after
+  # `cd bindings/python`.
+  EXEMPT = { "bin/setup" => /\bln -s \.\./, "bindings/README.md" => %r{cd bindings/python && \.\./\.\./} }.freeze
+  SECTION = /docs\/contract\.md (§\d+(?:, §\d+)*)/
+
+  module_function
+
+  def files
+    out, status = Open3.capture2("git", "ls-files", "--cached", "--others", "--exclude-standard", chdir: ROOT)
+    abort "git ls-files failed" unless status.success?
+    out.split("\n").select { |f| File.file?(File.join(ROOT, f)) }.reject { |f| f == "Cargo.lock" }
+  end
+
+  def outside_references
+    files.flat_map do |file|
+      text = File.binread(File.join(ROOT, file))
+      next [] if text.include?("\0")
+
+      text.force_encoding(Encoding::UTF_8).each_line.with_index(1).flat_map do |line, number|
+        next [] if EXEMPT[file]&.match?(line)
+
+        climbing = line.scan(RELATIVE).reject do |path|
+          File.expand_path(path, File.join(ROOT, File.dirname(file))).start_with?("#{ROOT}/", ROOT)
+        end
+        named = OUTSIDE.flat_map { |pattern| line.scan(pattern) }
+        (climbing + named).map { |found| "#{file}:#{number}: #{found}" }
+      end
+    end
+  end
+
+  # GitHub's anchors for the headings of a Markdown file.
+  def anchors(markdown)
+    markdown.scan(/^#+ (.+)$/).map { |(heading)| heading.downcase.gsub(/[^\p{Word}\- ]/, "").tr(" ", "-") }
+  end
+
+  def contract_problems
+    path = File.join(ROOT, CONTRACT)
+    return ["#{CONTRACT} is missing"] unless File.exist?(path)
+
+    contract = File.read(path)
+    sections = contract.scan(/^## (\d+)\. /).flatten
+    problems = []
+    Dir[File.join(ROOT, "spec/conformance/*.json")].sort.each do |vector|
+      title = JSON.parse(File.read(vector))["title"].to_s
+      named = title[SECTION, 1]
+      name = vector.delete_prefix("#{ROOT}/")
+      if named.nil?
+        problems << "#{name}: the title (#{title.inspect}) names no section: write \"(#{CONTRACT} §N)\""
+        next
+      end
+      missing = named.scan(/\d+/) - sections
+      problems << "#{name}: #{CONTRACT} has no section #{missing.join(", ")}" unless missing.empty?
+    end
+    known = anchors(contract)
+    files.select { |f| f.end_with?(".md") }.each do |file|
+      File.read(File.join(ROOT, file)).scan(/\]\(([^)\s]*contract\.md)#([^)\s]+)\)/).each do |(_link, anchor)|
+        problems << "#{file}: link to #{CONTRACT}##{anchor}: no such heading" unless known.include?(anchor)
+      end
+    end
+    problems
+  end
+end
+
+namespace :test do
+  desc "Repository: nothing refers outside it; every vector file names an existing section of docs/contract.md"
+  task :repository do
+    problems = TaskerBatchRepositoryCheck.outside_references.map { |p| "refers outside the repository: #{p}" } +
+               TaskerBatchRepositoryCheck.contract_problems
+    abort problems.join("\n") unless problems.empty?
+    puts "repository: no reference leaves it; every vector file names its section of #{TaskerBatchRepositoryCheck::CONTRACT}"
+  end
+end

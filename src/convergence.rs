@@ -1,4 +1,4 @@
-//! Convergence (CONTRACT §7): detect the scenario, aggregate the workers, apply the failure
+//! Convergence (docs/contract.md §7): detect the scenario, aggregate the workers, apply the failure
 //! strategy and check that the finished workers covered the key space.
 //!
 //! **Which workers failed.** The expected workers are the outcome's cursor configs, named

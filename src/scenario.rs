@@ -1,4 +1,4 @@
-//! Scenario detection (CONTRACT §7) and the one rule for reading a step's result.
+//! Scenario detection (docs/contract.md §7) and the one rule for reading a step's result.
 //!
 //! A convergence step sees the results of the steps it depends on, by step name. Detection
 //! finds the batchable step's outcome and the workers' results in them:

@@ -1,4 +1,4 @@
-//! Properties of partitioning (CONTRACT §4): every generator covers its key space exactly
+//! Properties of partitioning (docs/contract.md §4): every generator covers its key space exactly
 //! once, in order, with generated ids, and its output passes the validator; cursor values
 //! travel losslessly.
 
