@@ -166,7 +166,7 @@ namespace :test do
   end
 
   desc "Gems without Rust: the precompiled gem installs and loads with no cargo on PATH; the source gem stops at once naming what to install"
-  task native_gem: %i[native gem] do
+  task native_gem: %w[rake:native rake:gem] do
     Dir.mktmpdir("tasker-batch-gems") do |dir|
       home = File.join(dir, "home")
       env = TaskerBatchShip.gem_env(home)
