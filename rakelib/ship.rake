@@ -15,6 +15,7 @@
 # (The source gem's own install test is `rake test:gem`, in the Rakefile.)
 
 require "fileutils"
+require "json"
 require "open3"
 require "rbconfig"
 require "rubygems/package"
