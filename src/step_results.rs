@@ -539,7 +539,7 @@ impl ReadPlan {
     fn may_reduce(&self, name: &str) -> bool {
         self.fields
             .as_ref()
-            .map_or(true, |fields| fields.iter().any(|f| f == name))
+            .is_none_or(|fields| fields.iter().any(|f| f == name))
     }
 
     /// Whether entries past `max_errors` may go uncopied.
@@ -1235,7 +1235,7 @@ impl SeenNames {
             Some(first) => first,
             None => {
                 let previous = next.checked_sub(1).and_then(|i| results.name(i));
-                if previous.map_or(true, |p| (p.len(), p) < (name.len(), name)) {
+                if previous.is_none_or(|p| (p.len(), p) < (name.len(), name)) {
                     return true;
                 }
                 let keys = &self.keys;
@@ -1471,7 +1471,7 @@ impl StepResults {
     fn repeated<'a>(&'a self, index: u32, looking: &Looking) -> Option<&'a str> {
         let mut first: Option<(u32, &str)> = None;
         let mut consider = |position: u32, name: &'a str| {
-            if first.map_or(true, |(p, _)| position < p) {
+            if first.is_none_or(|(p, _)| position < p) {
                 first = Some((position, name));
             }
         };
