@@ -19,7 +19,10 @@ require_relative "tasker_batch/sealed"
 TaskerBatch::Sealed.check_nothing_loaded_before
 
 require_relative "tasker_batch/errors"
-require_relative "tasker_batch/tasker_batch_native"
+# The precompiled gem carries one extension per Ruby minor version (tasker_batch/3.1/...); a
+# source install compiles tasker_batch/tasker_batch_native.
+native = File.join(__dir__, "tasker_batch", RUBY_VERSION[/\A\d+\.\d+/], "tasker_batch_native.#{RbConfig::CONFIG["DLEXT"]}")
+require(File.exist?(native) ? native : File.join(__dir__, "tasker_batch/tasker_batch_native"))
 require_relative "tasker_batch/call"
 require_relative "tasker_batch/cursor_config_list"
 require_relative "tasker_core/types"

@@ -43,7 +43,7 @@ module DocExamples
   end
 
   def guides
-    Dir.glob("docs/*.md", base: ROOT).sort
+    (Dir.glob("docs/*.md", base: ROOT) + ["README.md"]).sort
   end
 
   def ruby_blocks

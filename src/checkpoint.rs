@@ -1,4 +1,4 @@
-//! Writing checkpoints and resetting a step for retry (CONTRACT §6).
+//! Writing checkpoints and resetting a step for retry (docs/contract.md §6).
 //!
 //! `update_step_results(step, changes)` merges `changes` into the step's `results` (other keys
 //! kept, in order; changed keys keep their place, new keys are appended) after checking the

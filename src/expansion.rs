@@ -1,4 +1,4 @@
-//! Expansion: an outcome becomes a plan of worker steps and edges (CONTRACT §5).
+//! Expansion: an outcome becomes a plan of worker steps and edges (docs/contract.md §5).
 //!
 //! Pure and deterministic: the same request always gives the same plan, and an invalid request
 //! gives an error and no plan at all (everything is validated before anything is emitted).

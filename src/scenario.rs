@@ -1,4 +1,4 @@
-//! Scenario detection (CONTRACT §7 and §8).
+//! Scenario detection (docs/contract.md §7 and §8).
 //!
 //! A convergence step sees the results of the steps it depends on, by step name. Detection
 //! finds the batchable step's outcome and the workers' results in them:

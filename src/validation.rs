@@ -160,7 +160,7 @@ pub(crate) fn check_range_parts(
 }
 
 /// Integer ranges: non-negative ends, `start <= end`, `batch_size == end - start`. The first
-/// two say it in upstream's words (CONTRACT §9).
+/// two say it in upstream's words (docs/contract.md §9).
 fn check_integer_range(
     config: RangeParts<'_>,
     at: &dyn Fn() -> JsonPath,
@@ -230,7 +230,7 @@ fn check_create_batches(create: &CreateBatches, warnings: &mut Vec<Warning>) -> 
         return Err(Error::at(
             ErrorCode::WorkerCountMismatch,
             &root.key("worker_count"),
-            // Upstream's words (CONTRACT §9).
+            // Upstream's words (docs/contract.md §9).
             format!(
                 "cursor_configs length ({}) must equal worker_count ({})",
                 create.cursor_configs.len(),

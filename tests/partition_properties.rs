@@ -1,4 +1,4 @@
-//! Properties of partitioning (CONTRACT §4): every generator covers its key space exactly
+//! Properties of partitioning (docs/contract.md §4): every generator covers its key space exactly
 //! once, in order, with generated ids, and its output passes the validator; cursor values
 //! travel losslessly.
 
@@ -836,7 +836,7 @@ proptest! {
         ..ProptestConfig::default()
     })]
 
-    /// CONTRACT §4: every generator's output passes the validator and covers the key space
+    /// docs/contract.md §4: every generator's output passes the validator and covers the key space
     /// exactly once; a request it cannot honour is an error of the request, never an output
     /// the library would then reject.
     #[test]

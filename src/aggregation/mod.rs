@@ -1,4 +1,4 @@
-//! Aggregation of the workers' results (CONTRACT §7).
+//! Aggregation of the workers' results (docs/contract.md §7).
 //!
 //! Standard aggregation, in one pass over the workers:
 //! - a `null` result is skipped (warning `null_result`); any other result must be an object,

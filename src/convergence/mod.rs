@@ -1,4 +1,4 @@
-//! Convergence (CONTRACT §7): detect the scenario, aggregate the workers, apply the failure
+//! Convergence (docs/contract.md §7): detect the scenario, aggregate the workers, apply the failure
 //! strategy and check that the finished workers covered the key space.
 //!
 //! **Which workers failed.** The expected workers are the outcome's cursor configs, named
@@ -9,9 +9,9 @@
 //! items show in the totals and in `success_rate`. A dependency named with the worker prefix
 //! that matches no cursor config is aggregated (it is a worker by §7's rule), reported with an
 //! `unexpected_worker` warning, and listed among the failed batches, without a range, if it
-//! failed. When the batchable step's result holds no complete outcome (detection warned, CONTRACT
-//! §8), no worker is expected: the workers found by the prefix are counted, a failed one is
-//! listed without a batch id or range, and coverage is not checked.
+//! failed. When the batchable step's result holds no complete outcome (detection warned,
+//! docs/contract.md §8), no worker is expected: the workers found by the prefix are counted, a
+//! failed one is listed without a batch id or range, and coverage is not checked.
 //!
 //! **Failure strategies.**
 //! - `fail_fast`: `failed` when any worker failed;

@@ -1,4 +1,4 @@
-//! Partitioning (CONTRACT §4): the analyzer's helpers that split a key space into
+//! Partitioning (docs/contract.md §4): the analyzer's helpers that split a key space into
 //! [`CursorConfig`]s, ready to become the `cursor_configs` of a `create_batches` outcome.
 //!
 //! The `partition` operation takes one object tagged by `strategy` ([`PartitionRequest`]) and

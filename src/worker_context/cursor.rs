@@ -1,4 +1,4 @@
-//! A worker's cursor, read from its inputs (CONTRACT §6, §8, §9).
+//! A worker's cursor, read from its inputs (docs/contract.md §6, §8, §9).
 //!
 //! Reading is tolerant where one safe reading exists: a cursor without `batch_size` (upstream's
 //! fixtures and hand-built test steps omit it) is read, its size `end - start` for integer
@@ -125,7 +125,7 @@ pub(crate) fn batch_size(cursor: &WorkerCursor, range: &RangeInfo) -> Option<u12
     }
 }
 
-/// Requires `batch_id`, `start_cursor` and `end_cursor`, in upstream's words (CONTRACT §9).
+/// Requires `batch_id`, `start_cursor` and `end_cursor`, in upstream's words (docs/contract.md §9).
 fn complete(read: Option<&PartialCursorConfig>, at: &dyn Fn() -> JsonPath) -> Result<WorkerCursor> {
     let read = match read {
         Some(read) if *read != PartialCursorConfig::default() => read,

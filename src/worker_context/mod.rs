@@ -1,4 +1,4 @@
-//! `BatchWorkerContext`: what a worker needs to know, read from its step data (CONTRACT §6, §8).
+//! `BatchWorkerContext`: what a worker needs to know, read from its step data (docs/contract.md §6, §8).
 //!
 //! The step data is `{"inputs": BatchWorkerInputs, "results": {...}, "checkpoint": {...}}`;
 //! `results` and `checkpoint` may be absent or `null`. The context gives the worker its range
