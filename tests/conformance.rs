@@ -64,7 +64,7 @@ impl ExpectedError {
     fn matches(&self, actual: &ActualError) -> bool {
         self.code == actual.code
             && self.path == actual.path
-            && self.message.as_ref().map_or(true, |m| *m == actual.message)
+            && self.message.as_ref().is_none_or(|m| *m == actual.message)
     }
 }
 

@@ -32,7 +32,7 @@ impl UniqueNames {
             Some(first) => first,
             None => {
                 let previous = next.checked_sub(1).map(&earlier);
-                if previous.map_or(true, |p| (p.len(), p) < (name.len(), name)) {
+                if previous.is_none_or(|p| (p.len(), p) < (name.len(), name)) {
                     return true;
                 }
                 let keys = &self.keys;

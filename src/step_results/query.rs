@@ -42,7 +42,7 @@ impl Objects for StepResults {
     fn repeated(&self, index: u32, looking: Looking) -> Option<&str> {
         let mut first: Option<(u32, &str)> = None;
         let mut consider = |position: u32, name| {
-            if first.map_or(true, |(p, _)| position < p) {
+            if first.is_none_or(|(p, _)| position < p) {
                 first = Some((position, name));
             }
         };

@@ -83,7 +83,7 @@ impl ReadPlan {
     fn may_reduce(&self, name: &str) -> bool {
         self.fields
             .as_ref()
-            .map_or(true, |fields| fields.iter().any(|f| f == name))
+            .is_none_or(|fields| fields.iter().any(|f| f == name))
     }
 
     /// Whether entries past `max_errors` may go uncopied.
