@@ -107,9 +107,10 @@ module Demo
         return unless attempts > 1
         return unless state == "complete" || @store.checkpoint_count(@frozen, attempts).positive?
 
-        Process.kill(:CONT, @freeze_pid)
+        # Logged first: the worker's first act once resumed is its (refused) write.
         @store.record_event(@frozen, 1, "thawed", "pid" => @freeze_pid, "signal" => "SIGCONT",
                                                   "step_attempt" => attempts)
+        Process.kill(:CONT, @freeze_pid)
         @thawed = true
       end
     end

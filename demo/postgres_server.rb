@@ -100,8 +100,10 @@ module Demo
         @port = free_port
         options = "-c listen_addresses=127.0.0.1 -p #{@port} -c unix_socket_directories='' -c fsync=off " \
                   "-c synchronous_commit=off -c full_page_writes=off"
+        # In a session of its own (setsid), so that a Ctrl-C meant for the demo does not shut the
+        # server down under it: the demo stops it, in order.
         output, status = command_status("pg_ctl", "start", "--pgdata", data_dir, "--log", log_path, "--wait",
-                                        "--timeout", START_TIMEOUT.to_s, "-o", options)
+                                        "--timeout", START_TIMEOUT.to_s, "-o", options, session: true)
         return if status.success?
 
         @last_failure = output
@@ -123,8 +125,9 @@ module Demo
     end
 
     # Runs a PostgreSQL program as the cluster's owner; its output and exit status.
-    def command_status(program, *args)
+    def command_status(program, *args, session: false)
       argv = [File.join(@bin_dir, program), *args]
+      argv = ["setsid", "--wait", *argv] if session
       argv = ["runuser", "-u", @owner, "--", *argv] if @owner
       # The server inherits pg_ctl's working directory; root's may be unreadable for `postgres`.
       Open3.capture2e(*argv, chdir: @dir, in: File::NULL)
