@@ -101,7 +101,7 @@ module Demo
               else "silent"
               end
         resume = @events.find { |e| e["event"] == "started" && e["step"] == step && e["attempt"] == reclaim["attempt"] }
-        rows = [["lease", "#{step} attempt #{lapsed} (pid #{detail["lapsed_holder"]}) #{why}; its lease expired and " \
+        rows = [["lease", "#{step} attempt #{lapsed} (pid #{detail["lapsed_holder"]}): #{why}; its lease expired and " \
                           "attempt #{reclaim["attempt"]} took the step over#{resume ? ", #{resumed(resume).sub(/\Aattempt \d+ /, "")}" : ""}"]]
         fenced = @events.find { |e| e["event"] == "fenced" && e["step"] == step && e["attempt"] == lapsed }
         if fenced
