@@ -110,10 +110,10 @@ module Demo
       @db.backend_pid
     end
 
-    # Ends the sessions of the application `name` (a worker's connection): the demo's lost
-    # connection. How many it ended.
+    # Ends the sessions of the application `name` (a worker's connection), and waits until they
+    # are gone: the demo's lost connection. How many it ended.
     def terminate_sessions(name)
-      @db.exec_params("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+      @db.exec_params("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE application_name = $1",
                       [name]).ntuples
     end
 

@@ -186,9 +186,10 @@ RSpec.describe "the demo (demo/run.rb)" do
     expect(fault).to include(attempt: 1)
     expect(reclaim).to include(attempt: 2)
     expect(reclaim[:detail]).to include("lapsed_attempt" => 1, "lapsed_holder" => fault[:detail]["pid"].to_s)
-    # Not before the lease (--lease 1.5) ran out: the last write of attempt 1 renewed it.
+    # Not before the lease (--lease 1.5) ran out: the last write of attempt 1 renewed it (as its
+    # UPDATE ran, a moment before its event was logged).
     last_write = log.select { |e| e[:attempt] == 1 && e[:event] == "checkpoint" }.last
-    expect(reclaim[:at] - last_write[:at]).to be >= 1.5
+    expect(reclaim[:at] - last_write[:at]).to be > 1.45
     resume = log.find { |e| e[:event] == "started" && e[:attempt] == 2 }
     expect(resume[:detail]["pid"]).not_to eq(fault[:detail]["pid"])
     expect(resume[:detail]).to include("resume_cursor" => last_write[:detail]["cursor"],
@@ -232,10 +233,10 @@ RSpec.describe "the demo (demo/run.rb)" do
       expect_killed_and_resumed(@postgres, "process_products_002", 1)
     end
 
-    it "on PostgreSQL, runs more worker processes than steps, at least 4 of them claiming at once" do
+    it "on PostgreSQL, runs more worker processes than steps, all 4 first attempts at once" do
       expect(@postgres.output).to match(/^  workers +4 steps, \d+ processes \(6 at a time\)$/)
       started = @postgres.events.select { |e| e[:event] == "started" }
-      first_end = @postgres.events.find { |e| e[:step].start_with?("process_") && %w[completed killed].include?(e[:event]) }
+      first_end = @postgres.events.find { |e| e[:step].start_with?("process_") && e[:event] == "completed" }
       expect(started.count { |e| e[:attempt] == 1 && e[:at] < first_end[:at] }).to eq(4)
       expect(started.map { |e| e[:detail]["pid"] }.uniq.size).to be >= 5
     end
