@@ -204,7 +204,7 @@ RSpec.describe "the demo (demo/run.rb)" do
       @server = Demo::PostgresServer.new.start
       @postgres = DemoSpecRun.new("--rows", "5000", "--workers", "4", "--parallel", "6", "--checkpoint-every", "100",
                                   "--lease", "1.5", "--freeze", "--drop-connection",
-                                  database_url: @server.url, pace: "1500").run
+                                  database_url: @server.url, pace: "1000").run
     end
 
     after(:context) do
