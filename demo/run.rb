@@ -191,6 +191,9 @@ module Demo
       if options.disconnect && options.store != "postgres"
         raise OptionParser::InvalidArgument, "--drop-connection needs --store postgres (a SQLite file has no connection)"
       end
+      if options.freeze && options.parallel < 2
+        raise OptionParser::InvalidArgument, "--freeze needs --parallel 2 or more (another worker takes the step over)"
+      end
 
       { rows: 0, workers: 1, parallel: 1, checkpoint_every: 1, pace: 0, lease: 0.1 }.each do |name, minimum|
         next if options[name] >= minimum
