@@ -199,12 +199,18 @@ RSpec.describe "the demo (demo/run.rb)" do
   end
 
   describe "5,000 rows over 4 workers, on SQLite and on PostgreSQL" do
+    # The two runs at the same time: their workers mostly wait (--pace), so this saves the time of
+    # one without slowing the other much.
     before(:context) do
+      @server = Demo::PostgresServer.new
+      postgres = Thread.new do
+        @server.start
+        DemoSpecRun.new("--rows", "5000", "--workers", "4", "--parallel", "6", "--checkpoint-every", "100",
+                        "--lease", "1.5", "--freeze", "--drop-connection", "--no-empty-run", database_url: @server.url,
+                        pace: "1000").run
+      end
       @sqlite = DemoSpecRun.new("--rows", "5000", "--workers", "4", "--checkpoint-every", "100", "--kill-twice").run
-      @server = Demo::PostgresServer.new.start
-      @postgres = DemoSpecRun.new("--rows", "5000", "--workers", "4", "--parallel", "6", "--checkpoint-every", "100",
-                                  "--lease", "1.5", "--freeze", "--drop-connection",
-                                  database_url: @server.url, pace: "1000").run
+      @postgres = postgres.value
     end
 
     after(:context) do
@@ -277,19 +283,17 @@ RSpec.describe "the demo (demo/run.rb)" do
                                %w[process_products_004 sum_prices batch_convergence_dependency])
     end
 
-    it "then runs the empty dataset through the no_batches path, on both stores" do
-      [@sqlite, @postgres].each do |run|
-        placeholder = run.step("process_products_000", store: "empty")
-        expect(placeholder[:inputs]).to include("is_no_op" => true,
-                                                "cursor" => { "batch_id" => "000", "start_cursor" => 0,
-                                                              "end_cursor" => 0, "batch_size" => 0 })
-        expect(placeholder[:state]).to eq("complete")
-        expect(JSON.parse(placeholder[:results])["result"]).to eq("batch_id" => "000", "no_op" => true,
-                                                                  "processed_count" => 0)
-        expect(run.convergence(store: "empty")).to include("status" => "succeeded", "scenario" => "no_batches")
-        expect(run.convergence(store: "empty")["aggregation"]).to include("worker_count" => 0, "total_processed" => 0)
-        expect(run.output).to include("Empty dataset: the no_batches path")
-      end
+    it "then runs the empty dataset through the no_batches path" do
+      placeholder = @sqlite.step("process_products_000", store: "empty")
+      expect(placeholder[:inputs]).to include("is_no_op" => true,
+                                              "cursor" => { "batch_id" => "000", "start_cursor" => 0,
+                                                            "end_cursor" => 0, "batch_size" => 0 })
+      expect(placeholder[:state]).to eq("complete")
+      expect(JSON.parse(placeholder[:results])["result"]).to eq("batch_id" => "000", "no_op" => true,
+                                                                "processed_count" => 0)
+      expect(@sqlite.convergence(store: "empty")).to include("status" => "succeeded", "scenario" => "no_batches")
+      expect(@sqlite.convergence(store: "empty")["aggregation"]).to include("worker_count" => 0, "total_processed" => 0)
+      expect(@sqlite.output).to include("Empty dataset: the no_batches path")
     end
   end
 
@@ -358,20 +362,9 @@ RSpec.describe "the demo (demo/run.rb)" do
   end
 
   describe "--store postgres with a server of its own" do
-    it "refuses a corrupt step without running it, fails the run, and leaves no server behind" do
-      run = DemoSpecRun.new("--store", "postgres", "--rows", "1000", "--workers", "2", "--corrupt", "--no-empty-run").run
-      server = DemoSpecServer.started(run.output)
-      expect(server).not_to be_nil, run.output
-      expect(run.status.exitstatus).to eq(1), run.output
-      expect(run.output).to include("process_products_001 not run: the results column holds corrupt JSON: a JSON string " \
-                                    "where an object belongs: \"{\\\"checkpoint_cursor\\\": 1200")
-      expect(run.output).to match(/^  coverage +INCOMPLETE: 1 gap \[0, 500\)/).and match(/^  verdict +FAILED/)
-      expect(DemoSpecServer.leftovers(server)).to be_empty
-    ensure
-      run&.finish
-    end
-
-    it "stops the server and the workers when interrupted mid-run (Ctrl-C)" do
+    # Runs the demo and interrupts it (SIGINT, as Ctrl-C sends) once a worker has started:
+    # [output, exit status].
+    def interrupted_run
       dir = Dir.mktmpdir("tasker-batch-demo-spec-")
       output = +""
       Open3.popen2e({ "DATABASE_URL" => nil }, RbConfig.ruby, DemoSpecRun::SCRIPT, "--store", "postgres", "--db", dir,
@@ -379,14 +372,46 @@ RSpec.describe "the demo (demo/run.rb)" do
         output << out.gets.to_s until output.include?(" started (attempt 1") || !wait.alive?
         Process.kill(:INT, wait.pid)
         output << out.read
-        expect(wait.value.exitstatus).to eq(130), output
+        [output, wait.value]
       end
-      expect(output).to include("demo: interrupted")
-      server = DemoSpecServer.started(output)
-      expect(server).not_to be_nil, output
-      expect(DemoSpecServer.leftovers(server)).to be_empty
     ensure
       FileUtils.rm_rf(dir)
+    end
+
+    # Both at once, each with its own server.
+    before(:context) do
+      failing = Thread.new do
+        DemoSpecRun.new("--store", "postgres", "--rows", "1000", "--workers", "2", "--corrupt").run
+      end
+      @interrupted, @interrupted_status = interrupted_run
+      @failing = failing.value
+    end
+
+    after(:context) { @failing&.finish }
+
+    it "refuses a corrupt step without running it, fails the run, and leaves no server behind" do
+      output = @failing.output
+      server = DemoSpecServer.started(output)
+      expect(server).not_to be_nil, output
+      expect(@failing.status.exitstatus).to eq(1), output
+      expect(output).to include("process_products_001 not run: the results column holds corrupt JSON: a JSON string " \
+                                "where an object belongs: \"{\\\"checkpoint_cursor\\\": 1200")
+      expect(output).to match(/^  coverage +INCOMPLETE: 1 gap \[0, 500\)/).and match(/^  verdict +FAILED/)
+      expect(DemoSpecServer.leftovers(server)).to be_empty
+    end
+
+    it "runs the empty dataset through the no_batches path there too" do
+      empty = @failing.output.split("Empty dataset: the no_batches path").last
+      expect(empty).to match(/process_products_000 completed: no-op/)
+        .and match(/^  scenario +no_batches: the placeholder worker ran as a no-op/).and match(/^  verdict +ok$/)
+    end
+
+    it "stops the server and the workers when interrupted mid-run (Ctrl-C)" do
+      expect(@interrupted_status.exitstatus).to eq(130), @interrupted
+      expect(@interrupted).to include("demo: interrupted")
+      server = DemoSpecServer.started(@interrupted)
+      expect(server).not_to be_nil, @interrupted
+      expect(DemoSpecServer.leftovers(server)).to be_empty
     end
   end
 
