@@ -24,6 +24,7 @@ module Demo
     USER = "postgres"
     DATABASE = "postgres"
     START_TIMEOUT = 30
+    STOP_TIMEOUT = 10
 
     attr_reader :port, :dir, :version
 
@@ -67,7 +68,7 @@ module Demo
     end
 
     def running?
-      !@port.nil? && File.exist?(File.join(data_dir, "postmaster.pid"))
+      !@port.nil? && File.exist?(pid_file)
     end
 
     # Stops the server at once (its data is thrown away anyway) and removes its directory.
@@ -75,10 +76,7 @@ module Demo
     def stop
       return unless @dir
 
-      if running?
-        _, status = command_status("pg_ctl", "stop", "--pgdata", data_dir, "--mode", "immediate", "--wait")
-        warn "demo: pg_ctl stop failed (#{status}); see #{log_path}" unless status.success?
-      end
+      shut_down if running?
       FileUtils.rm_rf(@dir)
       @dir = nil
     end
@@ -87,6 +85,30 @@ module Demo
 
     def data_dir
       File.join(@dir, "data")
+    end
+
+    def pid_file
+      File.join(data_dir, "postmaster.pid")
+    end
+
+    # SIGQUIT to the postmaster is what `pg_ctl stop -m immediate` sends; it is sent from here
+    # because starting any program first flushes our stdout, and that raises (EPIPE) when the
+    # reader of our output has gone away (`rake demo | head`), which is just when the server
+    # must still be stopped. The postmaster removes its pid file as it exits.
+    def shut_down
+      pid = Integer(File.foreach(pid_file).first, 10)
+      Process.kill(:QUIT, pid)
+      deadline = Process.clock_gettime(Process::CLOCK_MONOTONIC) + STOP_TIMEOUT
+      while File.exist?(pid_file)
+        Process.kill(0, pid)
+        if Process.clock_gettime(Process::CLOCK_MONOTONIC) > deadline
+          warn "demo: PostgreSQL (pid #{pid}) did not stop within #{STOP_TIMEOUT} s; see #{log_path}"
+          break
+        end
+        sleep 0.02
+      end
+    rescue Errno::ESRCH, Errno::ENOENT
+      nil # gone already
     end
 
     def log_path

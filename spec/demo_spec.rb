@@ -362,28 +362,35 @@ RSpec.describe "the demo (demo/run.rb)" do
   end
 
   describe "--store postgres with a server of its own" do
-    # Runs the demo and interrupts it (SIGINT, as Ctrl-C sends) once a worker has started:
-    # [output, exit status].
-    def interrupted_run
+    # Runs the demo until a worker has started, then cuts it short: `:interrupt` sends SIGINT (as
+    # Ctrl-C does), `:hang_up` closes the pipe the demo writes to (as `rake demo | head` does).
+    # [output until then, exit status].
+    def cut_short_run(how)
       dir = Dir.mktmpdir("tasker-batch-demo-spec-")
       output = +""
       Open3.popen2e({ "DATABASE_URL" => nil }, RbConfig.ruby, DemoSpecRun::SCRIPT, "--store", "postgres", "--db", dir,
                     "--rows", "20000", "--pace", "1000", "--no-empty-run") do |_in, out, wait|
         output << out.gets.to_s until output.include?(" started (attempt 1") || !wait.alive?
-        Process.kill(:INT, wait.pid)
-        output << out.read
+        if how == :interrupt
+          Process.kill(:INT, wait.pid)
+          output << out.read
+        else
+          out.close
+        end
         [output, wait.value]
       end
     ensure
       FileUtils.rm_rf(dir)
     end
 
-    # Both at once, each with its own server.
+    # All three at once, each with its own server.
     before(:context) do
       failing = Thread.new do
         DemoSpecRun.new("--store", "postgres", "--rows", "1000", "--workers", "2", "--corrupt").run
       end
-      @interrupted, @interrupted_status = interrupted_run
+      hung_up = Thread.new { cut_short_run(:hang_up) }
+      @interrupted, @interrupted_status = cut_short_run(:interrupt)
+      @hung_up, @hung_up_status = hung_up.value
       @failing = failing.value
     end
 
@@ -411,6 +418,13 @@ RSpec.describe "the demo (demo/run.rb)" do
       expect(@interrupted).to include("demo: interrupted")
       server = DemoSpecServer.started(@interrupted)
       expect(server).not_to be_nil, @interrupted
+      expect(DemoSpecServer.leftovers(server)).to be_empty
+    end
+
+    it "stops the server and the workers when its output goes nowhere mid-run (the reader went away)" do
+      expect(@hung_up_status).not_to be_success
+      server = DemoSpecServer.started(@hung_up)
+      expect(server).not_to be_nil, @hung_up
       expect(DemoSpecServer.leftovers(server)).to be_empty
     end
   end
