@@ -88,6 +88,16 @@ module Demo
         "#{step} reset for retry: kept #{list(detail["kept"])}; dropped #{list(detail["dropped"])}"
       when "failed" then "#{step} failed: #{detail["error"]}"
       when "rejected" then "#{step} not run: #{detail["error"]}"
+      when "frozen", "thawed"
+        "#{step} attempt #{event["attempt"]}: worker pid #{detail["pid"]} #{event["event"]} with #{detail["signal"]}"
+      when "disconnected"
+        "#{step} attempt #{event["attempt"]}: the server ended worker pid #{detail["pid"]}'s session (pg_terminate_backend)"
+      when "reclaimed"
+        "#{step} reclaimed (attempt #{event["attempt"]}): attempt #{detail["lapsed_attempt"]}'s lease expired " \
+          "(pid #{detail["lapsed_holder"]}); kept #{list(detail["kept"])}; dropped #{list(detail["dropped"])}"
+      when "fenced"
+        "#{step} attempt #{event["attempt"]} (pid #{detail["pid"]}): its #{detail["write"]} was refused, the step " \
+          "has moved on; the worker stops"
       end
     end
 

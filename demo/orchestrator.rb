@@ -4,13 +4,15 @@ require "rbconfig"
 
 module Demo
   # Runs the demo workflow on one store: the analyzer and the convergence step in this process,
-  # every worker attempt as a child process (`ruby demo/worker.rb`), at most `parallel` at a time.
-  # A worker process that dies from a signal (the demo's SIGKILL, or any other) has its attempt
-  # recorded as failed and its step reset for retry, which keeps the checkpoint, and runs again,
-  # up to MAX_ATTEMPTS attempts. A worker that fails otherwise stays failed: bad data does not get
-  # better by retrying.
+  # and `parallel` worker processes (`ruby demo/worker.rb`), each with its own connection, that
+  # claim the worker steps themselves until none is left: this process hands out nothing. It only
+  # keeps the processes running, as a machine's process manager would: a worker process that
+  # dies from a signal (the demo's SIGKILL, or any other) has the attempt it held recorded as
+  # failed and its step reset for retry, which keeps the checkpoint (up to Store::MAX_ATTEMPTS
+  # attempts), and a process that ended while work is left is replaced. A step whose worker
+  # vanished without a word (frozen, cut off) is taken over by another worker when its lease
+  # expires. A worker that fails otherwise stays failed: bad data does not get better by retrying.
   class Orchestrator
-    MAX_ATTEMPTS = 3
     POLL_SECONDS = 0.02
     WORKER_SCRIPT = File.expand_path("worker.rb", __dir__)
     RANGES_SHOWN = 4
@@ -19,15 +21,14 @@ module Demo
     # processes started, and the rows in each worker's range.
     Result = Struct.new(:plan, :convergence, :processes, :rows_by_worker, keyword_init: true)
 
-    # `settings` responds to workers, cursor, parallel, checkpoint_every, pace and strategy.
-    def initialize(store:, db_path:, log_path:, display:, settings:, faults:)
+    # `settings` responds to workers, cursor, parallel, checkpoint_every, pace, strategy and lease.
+    def initialize(store:, log_path:, display:, settings:, faults:)
       @store = store
-      @db_path = db_path
       @log_path = log_path
       @display = display
       @settings = settings
       @faults = faults
-      @running = {} # pid => worker step name
+      @running = [] # worker process ids
       @processes = 0
       @last_event = 0
     end
@@ -80,15 +81,18 @@ module Demo
     def run_workers(plan)
       @rows = plan["workers"].to_h { |worker| [worker["name"], rows_in(worker["inputs"])] }
       @faults.arm(@rows).each { |line| @display.item("faults", line) } if plan["scenario"] == "with_batches"
-      queue = @rows.keys
-      until queue.empty? && @running.empty?
-        start(queue.shift) while @running.size < @settings.parallel && !queue.empty?
+      # Replacements for processes that end while work is left: enough for every attempt of
+      # every step, and not endless when workers cannot start at all.
+      @spawns_left = @settings.parallel + (@rows.size * Store::MAX_ATTEMPTS)
+      start while @running.size < @settings.parallel
+      until @running.empty?
         sleep POLL_SECONDS
-        reap(queue)
+        reap
         progress = @store.worker_progress
-        @faults.watch(progress, @running)
+        @faults.watch(progress)
         show(progress)
       end
+      abandon_unfinished
     ensure
       @display.finish
     end
@@ -115,45 +119,54 @@ module Demo
       @store.product_count(from: inputs.dig("cursor", "start_cursor"), before: inputs.dig("cursor", "end_cursor"))
     end
 
-    def start(name)
-      pid = Process.spawn(RbConfig.ruby, WORKER_SCRIPT, @db_path, name,
+    def start
+      pid = Process.spawn(RbConfig.ruby, WORKER_SCRIPT, @store.locator, @settings.lease.to_s,
                           in: File::NULL, %i[out err] => [@log_path, "a"])
       @processes += 1
-      @running[pid] = name
+      @spawns_left -= 1
+      @running << pid
     end
 
-    # Collects the worker processes that ended. A worker records how its attempt ended; one that
-    # could not (killed, or gone without a word) is handled here.
-    def reap(queue)
+    # Collects the worker processes that ended. A worker records how each of its attempts ended;
+    # the attempt of one that could not (killed) is handled here. A process that ended while work
+    # is left is replaced.
+    def reap
       until @running.empty?
         pid, status = Process.wait2(-1, Process::WNOHANG)
         break unless pid
 
-        name = @running.delete(pid)
-        next if %w[complete failed].include?(@store.state_of(name).first)
-
-        if status.signaled?
-          crashed(name, pid, status, queue)
-        else
-          @store.mark_failed(name, "worker process #{pid} exited with status #{status.exitstatus} " \
-                                   "without finishing its step (see #{@log_path})", event: "failed")
-        end
+        @running.delete(pid)
+        crashed(pid, status) if status.signaled?
+        start if @store.work_remaining? && @running.size < @settings.parallel && @spawns_left.positive?
       end
     end
 
-    # The attempt failed with the process; the retry starts from the results reset_for_retry
-    # keeps: the last checkpoint committed before the kill.
-    def crashed(name, pid, status, queue)
-      step = @store.step(name)
+    # The attempt the killed process held failed with it; the retry starts from the results
+    # reset_for_retry keeps: the last checkpoint committed before the kill.
+    def crashed(pid, status)
+      held = @store.held_by(pid.to_s)
+      return unless held
+
+      step = @store.step(held.name)
+      step.attempts = held.attempts
       signal = "SIG#{Signal.signame(status.termsig)}"
       committed = step.results || {}
       detail = { "pid" => pid, "signal" => signal, "cursor" => committed["checkpoint_cursor"],
                  "processed_count" => committed["processed_count"] || 0 }
       @store.fail(step, "worker process #{pid} killed by #{signal}", event: "killed", detail: detail)
-      return if step.attempts >= MAX_ATTEMPTS
+      @store.reset(step, TaskerCore::BatchProcessing.reset_for_retry(step)) if step.attempts < Store::MAX_ATTEMPTS
+    rescue StaleAttempt
+      nil # the step moved on before the kill was noticed (its lease expired and it was taken over)
+    end
 
-      @store.reset(step, TaskerCore::BatchProcessing.reset_for_retry(step))
-      queue.unshift(name)
+    # Worker steps still pending or running when no worker process is left: failed, so that
+    # convergence reports them rather than waiting for them.
+    def abandon_unfinished
+      @store.worker_progress.each do |name, state, *|
+        next unless %w[pending running].include?(state)
+
+        @store.mark_failed(name, "no worker process was left to run it (see #{@log_path})", event: "failed")
+      end
     end
 
     def show(progress)
@@ -166,10 +179,12 @@ module Demo
       end)
     end
 
-    # Ends the worker processes still running when the run stops early (an error, or Ctrl-C).
+    # Ends the worker processes still running when the run stops early (an error, or Ctrl-C); a
+    # frozen one is woken to receive the signal.
     def stop_workers
-      @running.each_key do |pid|
+      @running.each do |pid|
         Process.kill(:TERM, pid)
+        Process.kill(:CONT, pid)
         Process.wait(pid)
       rescue Errno::ESRCH, Errno::ECHILD
         next

@@ -56,6 +56,7 @@ module Demo
               ["items", items],
               ["success rate", format("%.1f%%", aggregation["success_rate"] * 100)]]
       rows += crash_rows
+      rows += takeover_rows
       rows += converged["failed_batches"].map { |failed| ["failed", failure(failed)] }
       rows << ["coverage", coverage]
     end
@@ -79,11 +80,36 @@ module Demo
         rows << ["resume", resumed(resume)] if resume
         rows
       end
-      if @faults.missed?
-        rows << ["crash", "missed: #{@faults.victim} finished before it could be killed " \
-                          "(a slower --pace or a smaller --checkpoint-every gives the kill time)"]
+      @faults.missed.each do |step, fault|
+        rows << ["missed", "#{step} finished before it could be #{fault} " \
+                           "(a slower --pace or a smaller --checkpoint-every gives the fault time)"]
       end
       rows.empty? ? [["crash", "none"]] : rows
+    end
+
+    # Each step taken over after its lease expired: why the lease lapsed (a freeze, a lost
+    # connection), the attempt that took over, and what became of the lapsed attempt's writes.
+    def takeover_rows
+      @events.select { |event| event["event"] == "reclaimed" }.flat_map do |reclaim|
+        step = reclaim["step"]
+        detail = reclaim["detail"]
+        lapsed = detail["lapsed_attempt"]
+        cause = @events.find { |e| e["step"] == step && e["attempt"] == lapsed && %w[frozen disconnected].include?(e["event"]) }
+        why = case cause&.fetch("event")
+              when "frozen" then "frozen with SIGSTOP"
+              when "disconnected" then "its database session ended by the server (pg_terminate_backend)"
+              else "silent"
+              end
+        resume = @events.find { |e| e["event"] == "started" && e["step"] == step && e["attempt"] == reclaim["attempt"] }
+        rows = [["lease", "#{step} attempt #{lapsed} (pid #{detail["lapsed_holder"]}): #{why}; its lease expired and " \
+                          "attempt #{reclaim["attempt"]} took the step over#{resume ? ", #{resumed(resume).sub(/\Aattempt \d+ /, "")}" : ""}"]]
+        fenced = @events.find { |e| e["event"] == "fenced" && e["step"] == step && e["attempt"] == lapsed }
+        if fenced
+          rows << ["fenced", "#{step} attempt #{lapsed} (pid #{fenced["detail"]["pid"]}), resumed, tried to write its " \
+                             "#{fenced["detail"]["write"]}: refused (the step had moved on), and the worker stopped"]
+        end
+        rows
+      end
     end
 
     def resumed(event)

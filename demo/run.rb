@@ -1,7 +1,8 @@
 #!/usr/bin/env ruby
 # frozen_string_literal: true
 
-# The batch lifecycle end to end on an embedded SQLite store, no server: `rake demo`, or by hand
+# The batch lifecycle end to end, on an embedded SQLite store (no server) or on PostgreSQL
+# (`--store postgres`: a throwaway server, or DATABASE_URL's): `rake demo`, or by hand
 # `source .deps/env.sh && ruby demo/run.rb --help`. See demo/README.md.
 
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
@@ -10,6 +11,7 @@ require "optparse"
 require "tmpdir"
 require "tasker_batch"
 require_relative "store"
+require_relative "sqlite_store"
 require_relative "dataset"
 require_relative "handlers"
 require_relative "faults"
@@ -20,14 +22,19 @@ require_relative "report"
 module Demo
   # The demo's options; see `ruby demo/run.rb --help`.
   Options = Struct.new(:rows, :workers, :parallel, :checkpoint_every, :strategy, :cursor, :seed, :db, :kills,
-                       :pace, :corrupt, :empty_run, keyword_init: true)
+                       :pace, :corrupt, :empty_run, :store, :lease, :freeze, :disconnect, keyword_init: true)
 
   # `ruby demo/run.rb [options]`: a run over the generated products, then a tiny run over an empty
   # dataset (the no_batches path). Exit status 0 when every run adds up, 1 when one does not,
   # 2 for bad options, 130 when interrupted.
   module CLI
-    DEFAULTS = { rows: 200_000, workers: 4, parallel: 2, checkpoint_every: 1_000, strategy: "continue_on_failure",
-                 cursor: "integer", seed: 42, db: nil, kills: 1, pace: 25_000, corrupt: nil, empty_run: true }.freeze
+    DEFAULTS = { rows: 200_000, workers: 4, parallel: nil, checkpoint_every: 1_000, strategy: "continue_on_failure",
+                 cursor: "integer", seed: 42, db: nil, kills: 1, pace: 25_000, corrupt: nil, empty_run: true,
+                 store: "sqlite", lease: 2.0, freeze: false, disconnect: false }.freeze
+    # Worker processes at a time by default: on PostgreSQL more than there are steps, so that
+    # some stand by to take over a step whose lease expires.
+    PARALLEL = { "sqlite" => 2, "postgres" => 6 }.freeze
+    STORES = %w[sqlite postgres].freeze
 
     module_function
 
@@ -37,11 +44,14 @@ module Demo
       dir = options.db || Dir.mktmpdir("tasker-batch-demo-")
       FileUtils.mkdir_p(dir)
       display = Display.new($stdout)
-      ok = run(options, dir, display, name: "products", title: headline(options))
-      if options.empty_run && options.rows.positive?
-        display.line
-        empty = options.dup.tap { |o| o.rows, o.kills, o.corrupt = 0, 0, nil }
-        ok = run(empty, dir, display, name: "empty", title: "Empty dataset: the no_batches path") && ok
+      ok = with_database(options, display) do |database|
+        ok = run(options, dir, display, database, name: "products", title: headline(options))
+        if options.empty_run && options.rows.positive?
+          display.line
+          empty = options.dup.tap { |o| o.rows, o.kills, o.corrupt, o.freeze, o.disconnect = 0, 0, nil, false, false }
+          ok = run(empty, dir, display, database, name: "empty", title: "Empty dataset: the no_batches path") && ok
+        end
+        ok
       end
       ok ? 0 : 1
     rescue OptionParser::ParseError => e
@@ -55,19 +65,39 @@ module Demo
       FileUtils.rm_rf(dir) if dir && !options.db
     end
 
-    # One workflow on its own store `DIR/NAME.sqlite3`; true when its report says ok.
-    def run(options, dir, display, name:, title:)
+    # Yields the PostgreSQL URL the runs use (nil for SQLite): DATABASE_URL, or a throwaway server
+    # started here and stopped when the block ends, however it ends.
+    def with_database(options, display, &block)
+      return yield nil if options.store == "sqlite"
+
+      if (url = ENV.fetch("DATABASE_URL", "")) != ""
+        display.item("server", "DATABASE_URL (#{url.sub(%r{//[^@/]*@}, "//")})")
+        return yield url
+      end
+      require_relative "postgres_server"
+      started = now
+      PostgresServer.run do |server|
+        display.item("server", format("PostgreSQL %s on 127.0.0.1:%d, data in %s, started in %.1f s (stopped at the end)",
+                                      server.version, server.port, server.dir, now - started))
+        block.call(server.url)
+      end
+    end
+
+    # One workflow on its own store: `DIR/NAME.sqlite3`, or the schema `tasker_batch_demo_NAME` in
+    # the PostgreSQL database at `database`; true when its report says ok.
+    def run(options, dir, display, database, name:, title:)
       started = now
       display.restart_clock
       display.line(title)
-      db_path, csv_path, log_path = %w[sqlite3 csv log].map { |ext| File.join(dir, "#{name}.#{ext}") }
-      FileUtils.rm_f([*Dir.glob("#{db_path}*"), csv_path, log_path]) # a previous run's, in --db DIR
-      display.item("store", "#{db_path} (SQLite, WAL); worker output in #{File.basename(log_path)}")
-      store = Store.create(db_path, cursor: options.cursor)
+      csv_path, log_path = %w[csv log].map { |ext| File.join(dir, "#{name}.#{ext}") }
+      FileUtils.rm_f([csv_path, log_path]) # a previous run's, in --db DIR
+      store = create_store(options, database, File.join(dir, "#{name}.sqlite3"), "tasker_batch_demo_#{name}", display,
+                           File.basename(log_path))
       manifest = load_dataset(store, options, csv_path, display)
-      faults = Faults.new(store: store, kills: options.kills, corrupt: options.corrupt)
-      result = Orchestrator.new(store: store, db_path: db_path, log_path: log_path, display: display,
-                                settings: options, faults: faults).run
+      faults = Faults.new(store: store, kills: options.kills, corrupt: options.corrupt, freeze: options.freeze,
+                          disconnect: options.disconnect)
+      result = Orchestrator.new(store: store, log_path: log_path, display: display, settings: options,
+                                faults: faults).run
       report = Report.new(manifest: manifest, result: result, events: store.events, faults: faults,
                           parallel: options.parallel, elapsed: now - started)
       display.line("Report")
@@ -75,6 +105,18 @@ module Demo
       report.ok?
     ensure
       store&.close
+    end
+
+    def create_store(options, database, db_path, schema, display, log_name)
+      if database
+        require_relative "postgres_store"
+        display.item("store", "PostgreSQL schema #{schema} (JSONB steps, SKIP LOCKED claims, #{options.lease} s leases); " \
+                              "worker output in #{log_name}")
+        return PostgresStore.create(database, schema: schema, cursor: options.cursor)
+      end
+      FileUtils.rm_f(Dir.glob("#{db_path}*")) # a previous run's, in --db DIR
+      display.item("store", "#{db_path} (SQLite, WAL, #{options.lease} s leases); worker output in #{log_name}")
+      SqliteStore.create(db_path, cursor: options.cursor)
     end
 
     def load_dataset(store, options, csv_path, display)
@@ -90,7 +132,8 @@ module Demo
     end
 
     def headline(options)
-      "tasker-batch demo: #{Demo.count(options.rows)} products with #{options.cursor} keys, " \
+      "tasker-batch demo on #{options.store == "postgres" ? "PostgreSQL" : "SQLite"}: " \
+        "#{Demo.count(options.rows)} products with #{options.cursor} keys, " \
         "#{Demo.plural(options.workers, "worker")} (#{options.parallel} at a time), a checkpoint every " \
         "#{Demo.count(options.checkpoint_every)} rows, #{options.strategy}"
     end
@@ -109,7 +152,19 @@ module Demo
         o.banner = "Usage: ruby demo/run.rb [options]     through rake: rake demo DEMO_ARGS=\"[options]\""
         o.on("--rows N", Integer, "Products in the dataset (default 200000)") { |n| options.rows = n }
         o.on("--workers N", Integer, "Worker steps the analyzer asks for (default 4)") { |n| options.workers = n }
-        o.on("--parallel N", Integer, "Worker processes at a time (default 2)") { |n| options.parallel = n }
+        o.on("--parallel N", Integer, "Worker processes at a time (default 2 on SQLite, 6 on PostgreSQL)") do |n|
+          options.parallel = n
+        end
+        o.on("--store NAME", STORES, "sqlite (default: an embedded file) or postgres (DATABASE_URL's",
+             "server, or a throwaway one started and stopped by the demo)") { |name| options.store = name }
+        o.on("--lease SECONDS", Float, "How long a claim holds a step without a write (default 2)") do |s|
+          options.lease = s
+        end
+        o.on("--freeze", "Freeze a worker (SIGSTOP) past its lease; resume it after another worker",
+             "took its step over: its writes must be refused") { options.freeze = true }
+        o.on("--drop-connection", "End a worker's database session mid-range (PostgreSQL only)") do
+          options.disconnect = true
+        end
         o.on("--checkpoint-every N", Integer, "Rows between checkpoints (default 1000)") { |n| options.checkpoint_every = n }
         o.on("--strategy NAME", TaskerCore::Types::FailureStrategy::ALL,
              "continue_on_failure (default), fail_fast or isolate") { |s| options.strategy = s }
@@ -132,7 +187,15 @@ module Demo
     end
 
     def check(options)
-      { rows: 0, workers: 1, parallel: 1, checkpoint_every: 1, pace: 0 }.each do |name, minimum|
+      options.parallel ||= PARALLEL.fetch(options.store)
+      if options.disconnect && options.store != "postgres"
+        raise OptionParser::InvalidArgument, "--drop-connection needs --store postgres (a SQLite file has no connection)"
+      end
+      if options.freeze && options.parallel < 2
+        raise OptionParser::InvalidArgument, "--freeze needs --parallel 2 or more (another worker takes the step over)"
+      end
+
+      { rows: 0, workers: 1, parallel: 1, checkpoint_every: 1, pace: 0, lease: 0.1 }.each do |name, minimum|
         next if options[name] >= minimum
 
         raise OptionParser::InvalidArgument, "--#{name.to_s.tr("_", "-")} #{options[name]} (at least #{minimum})"

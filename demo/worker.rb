@@ -1,40 +1,87 @@
 # frozen_string_literal: true
 
-# One attempt of one worker step, as its own process:
+# A worker process, as one would run on a machine of its own:
 #
-#   ruby demo/worker.rb DB_PATH STEP_NAME
+#   ruby demo/worker.rb STORE LEASE_SECONDS
 #
-# It claims the step (pending -> running), reads its BatchWorkerContext from the stored inputs and
-# results, and sums its range, checkpointing as it goes. How the attempt ended is written to the
-# store (the orchestrator reads it there); the exit status only says whether it got that far:
-# 0 it did, 1 the attempt failed (recorded), 2 the step was not run because its stored data is
-# unusable: corrupt JSON, or a checkpoint the core refuses (recorded).
+# STORE is a store's locator (a SQLite file, or a postgresql:// URL). The worker opens its own
+# connection and claims worker steps itself, one at a time, until none is left to do (nothing
+# hands it work): a pending step, or a running one whose lease expired, which it takes over
+# from its last checkpoint (reset_for_retry). For each claimed step it reads its
+# BatchWorkerContext from the stored inputs and results and sums its range, checkpointing as it
+# goes; each checkpoint renews the lease.
+#
+# How each attempt ended is written to the store. The exit status says how the process ended:
+# 0 no work left; 3 it lost its database connection (the attempt is taken over when its lease
+# expires); 4 a write of its attempt was refused because the step had moved on (fenced): it stops.
 
 $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "tasker_batch"
 require_relative "store"
 require_relative "handlers"
 
-db_path, step_name = ARGV
-abort "usage: ruby demo/worker.rb DB_PATH STEP_NAME" unless db_path && step_name
+module Demo
+  # The claim loop of one worker process.
+  class Worker
+    IDLE_SECONDS = 0.05
+    LOST_CONNECTION = 3
+    FENCED = 4
 
-store = Demo::Store.new(db_path)
-begin
-  step = store.claim(step_name)
-rescue Demo::CorruptStepData => e
-  store.mark_failed(step_name, e.reason)
-  warn e.message
-  exit 2
+    def initialize(locator, lease)
+      @holder = Process.pid.to_s
+      @store = Store.open(locator, name: "tasker-batch-worker-#{@holder}")
+      @lease = lease
+    end
+
+    # Works until no worker step is left to do or being done; the exit status.
+    def run
+      loop do
+        claim = @store.claim_next(holder: @holder, lease: @lease)
+        if claim
+          attempt(claim)
+        else
+          return 0 unless @store.work_remaining?
+
+          @store.expire_exhausted
+          sleep IDLE_SECONDS
+        end
+      end
+    rescue StaleAttempt => e
+      warn "worker #{@holder}: #{e.message}; stopping"
+      FENCED
+    rescue StandardError => e
+      raise unless @store.lost_connection?(e)
+
+      warn "worker #{@holder}: lost the database connection (#{e.class}: #{e.message.strip}); stopping"
+      LOST_CONNECTION
+    end
+
+    private
+
+    def attempt(claim)
+      step = claim.step
+      @store.reclaimed(step, TaskerCore::BatchProcessing.reset_for_retry(step), claim.reclaimed) if claim.reclaimed
+      ProcessProducts.new(@store).call(step)
+    rescue CorruptStepData => e
+      @store.reject(claim.bare, e.reason)
+      warn e.message
+    rescue UnusableStep => e
+      @store.reject(step, e.message)
+      warn "#{claim.name}: #{e.message}"
+    rescue StaleAttempt
+      raise
+    rescue StandardError => e
+      raise if @store.lost_connection?(e)
+
+      @store.fail(step || claim.bare, e.message)
+      warn "#{claim.name}: #{e.class}: #{e.message}"
+    end
+  end
 end
 
-begin
-  Demo::ProcessProducts.new(store).call(step)
-rescue Demo::UnusableStep => e
-  store.reject(step, e.message)
-  warn "#{step_name}: #{e.message}"
-  exit 2
-rescue StandardError => e
-  store.fail(step, e.message)
-  warn "#{step_name}: #{e.class}: #{e.message}"
-  exit 1
+if $PROGRAM_NAME == __FILE__
+  locator, lease = ARGV
+  abort "usage: ruby demo/worker.rb STORE LEASE_SECONDS" unless locator && lease
+
+  exit Demo::Worker.new(locator, Float(lease)).run
 end
