@@ -87,6 +87,8 @@ export type Reducer = 'sum' | 'min' | 'max' | 'count' | 'concat' | 'merge';
 export interface Checkpoint {
   /** Where to resume: of the range's kind, or an opaque token. */
   cursor: unknown;
+  /** The checkpoint cursor's kind: the range's (`integer`, `uuid`, ...), or `opaque` for a token. */
+  cursor_kind: string;
   items_processed: number;
   accumulated_results: JsonValue;
 }

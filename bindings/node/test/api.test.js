@@ -148,7 +148,7 @@ const TESTS = {
     );
     assert.deepEqual([ctx.checkpointCursor, ctx.checkpointItemsProcessed, ctx.accumulatedResults, ctx.resumeCursor, ctx.hasCheckpoint()], [400, 66, undefined, 400, true]);
     assert.deepEqual(ctx.cursorConfig, { startCursor: 334, endCursor: 668, stepSize: 1, metadata: {} });
-    assert.deepEqual(ctx.checkpoint, { cursor: 400, items_processed: 66, accumulated_results: null });
+    assert.deepEqual(ctx.checkpoint, { cursor: 400, cursor_kind: 'integer', items_processed: 66, accumulated_results: null });
     assert.deepEqual(ctx.cursor, WORKER_STEP.inputs.cursor);
     assert.deepEqual(ctx.batchMetadata, WORKER_STEP.inputs.batch_metadata);
     assert.deepEqual(ctx.warnings, []);
