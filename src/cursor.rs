@@ -19,14 +19,13 @@
 //! A string shaped like a timestamp (`2024-13-45T00:00:00Z`, or one without an offset) is an
 //! `invalid_cursor` error rather than silently becoming a plain string.
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::input::RawJson;
+use crate::input::{string_literal, RawJson};
 use crate::path::JsonPath;
 
 /// One end of a cursor range: any JSON value, kept exactly.
@@ -137,7 +136,11 @@ impl Cursor {
         let text = self.json();
         match text.as_bytes()[0] {
             b'"' => {
-                let s = unquote(text);
+                // A string that is not Unicode text (a lone surrogate escape) is kept as its
+                // exact text: it can be neither a UUID nor a timestamp.
+                let Some(s) = string_literal(text) else {
+                    return CursorKind::String;
+                };
                 if parse_uuid(&s).is_some() {
                     CursorKind::Uuid
                 } else if looks_like_timestamp(&s) {
@@ -184,9 +187,12 @@ impl Cursor {
                     )
                 },
             )?)),
-            CursorKind::Uuid => parse_uuid(&unquote(self.json())).map(OrderedKey::Uuid),
+            // Both kinds were recognised from the decoded text, so it decodes.
+            CursorKind::Uuid => string_literal(self.json())
+                .and_then(|s| parse_uuid(&s))
+                .map(OrderedKey::Uuid),
             CursorKind::Timestamp => Some(OrderedKey::Timestamp(
-                parse_timestamp(&unquote(self.json())).map_err(|why| {
+                parse_timestamp(&string_literal(self.json()).unwrap_or_default()).map_err(|why| {
                     Error::at(
                         ErrorCode::InvalidCursor,
                         at,
@@ -206,16 +212,6 @@ impl Cursor {
 impl fmt::Display for Cursor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.json())
-    }
-}
-
-/// The contents of a JSON string literal.
-fn unquote(text: &str) -> Cow<'_, str> {
-    let inner = &text[1..text.len() - 1];
-    if inner.contains('\\') {
-        Cow::Owned(serde_json::from_str(text).expect("a raw JSON string literal decodes"))
-    } else {
-        Cow::Borrowed(inner)
     }
 }
 

@@ -84,6 +84,9 @@ codes! {
         InvalidValue => "invalid_value",
         /// A string that must not be empty is empty.
         EmptyString => "empty_string",
+        /// A string the core must read as text holds an escape that is not Unicode text (a lone
+        /// UTF-16 surrogate such as `"\ud800"`).
+        InvalidString => "invalid_string",
 
         // --- outcomes and cursors --------------------------------------------------------
         /// `create_batches` without cursor configs (`no_batches` says "zero").

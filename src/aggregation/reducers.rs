@@ -11,7 +11,9 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorCode, Result};
-use crate::input::{coded, duplicate_key, read_object, Key, NonEmpty, OtherKeys, RawJson};
+use crate::input::{
+    coded, describe, duplicate_key, read_object, string_literal, Key, NonEmpty, OtherKeys, RawJson,
+};
 use crate::path::JsonPath;
 use crate::step_results::type_mismatch;
 
@@ -181,15 +183,6 @@ fn inside<'a>(text: &Cow<'a, str>) -> Cow<'a, str> {
     }
 }
 
-/// The contents of a JSON string literal.
-fn string_contents<'a>(raw: &Cow<'a, str>) -> Cow<'a, str> {
-    if raw.contains('\\') {
-        Cow::Owned(serde_json::from_str(raw).expect("a raw JSON string literal decodes"))
-    } else {
-        inside(raw)
-    }
-}
-
 /// One reducer's running value; values are borrowed from the results until the end.
 pub(super) enum Fold<'a> {
     Sum(Number),
@@ -246,7 +239,21 @@ impl<'a> Fold<'a> {
                 let candidate = if is_number(&value) {
                     Candidate::Number(Number::parse(&value, at)?, value)
                 } else if value.starts_with('"') {
-                    Candidate::Text(string_contents(&value), value)
+                    let text = match string_literal(&value) {
+                        Some(Cow::Borrowed(_)) => inside(&value),
+                        Some(Cow::Owned(text)) => Cow::Owned(text),
+                        None => {
+                            return Err(Error::at(
+                                ErrorCode::InvalidString,
+                                &at(),
+                                format!(
+                                    "expected a string of Unicode text to compare, found {} (a lone UTF-16 surrogate escape)",
+                                    describe(&value)
+                                ),
+                            ))
+                        }
+                    };
+                    Candidate::Text(text, value)
                 } else {
                     return Err(type_mismatch(
                         &at(),

@@ -28,7 +28,7 @@ pub(crate) use object::{
     duplicate_key, missing, read_object, set_once, unknown_key, Key, ObjectOnly, OtherKeys,
 };
 use raw::scan;
-pub(crate) use raw::{describe, push_minified};
+pub(crate) use raw::{describe, push_minified, string_literal};
 pub use raw::{RawJson, MAX_NESTING};
 pub use serde_coupling::{coded, coded_at, RAW_VALUE_TOKEN};
 use serde_coupling::{

@@ -228,3 +228,35 @@ pub(crate) fn describe(raw: &str) -> String {
         format!("{kind} {}… ({} bytes)", &raw[..cut], raw.len())
     }
 }
+
+/// The contents of `literal`, the exact text of a JSON string (quotes included), as Unicode
+/// text; `None` when it holds an escape that is not Unicode text: a lone UTF-16 surrogate such
+/// as `"\ud800"` (valid JSON, which a JavaScript string cut inside an emoji produces). Where the
+/// contract keeps a value raw (a cursor, a status kept as written), such a string travels as its
+/// exact text; where the core must read it as text (a string compared by a reducer), it is the
+/// error `invalid_string` at its path (docs/decisions.md).
+pub(crate) fn string_literal(literal: &str) -> Option<std::borrow::Cow<'_, str>> {
+    let inner = literal.get(1..literal.len().checked_sub(1)?)?;
+    if inner.contains('\\') {
+        serde_json::from_str(literal)
+            .ok()
+            .map(std::borrow::Cow::Owned)
+    } else {
+        Some(std::borrow::Cow::Borrowed(inner))
+    }
+}
+
+#[cfg(test)]
+mod string_literal_tests {
+    use super::string_literal;
+
+    #[test]
+    fn plain_escaped_and_surrogate_literals() {
+        assert_eq!(string_literal(r#""abc""#).as_deref(), Some("abc"));
+        assert_eq!(string_literal(r#""a\"b\u00e9""#).as_deref(), Some("a\"bé"));
+        assert_eq!(string_literal(r#""\ud83d\ude00""#).as_deref(), Some("😀"));
+        assert_eq!(string_literal(r#""\ud800""#), None);
+        assert_eq!(string_literal(r#""x\udc00y""#), None);
+        assert_eq!(string_literal(r#""""#).as_deref(), Some(""));
+    }
+}

@@ -4,8 +4,7 @@
 //! Nothing here decides which object a reader reads ([`super::rule`]) or what a field means
 //! to an operation ([`super::query`]); this is where what was read is kept.
 
-use std::borrow::Cow;
-
+use crate::input::string_literal;
 use crate::path::JsonPath;
 
 use super::rule::Wrapper;
@@ -189,12 +188,12 @@ impl Level {
             (_, "null") => {}
             (SUCCESS, "true" | "false") => self.set_success(text == "true"),
             (STATUS, _) if text.starts_with('"') => {
-                let decoded: Cow<'_, str> = if text.contains('\\') {
-                    Cow::Owned(serde_json::from_str(text).expect("a kept string literal decodes"))
-                } else {
-                    Cow::Borrowed(&text[1..text.len() - 1])
-                };
-                self.set_status(&decoded);
+                // A status that is not Unicode text (a lone surrogate escape) is neither
+                // "failed" nor "error": it stays a status kept as written, like any other.
+                match string_literal(text) {
+                    Some(decoded) => self.set_status(&decoded),
+                    None => self.bits |= present(STATUS),
+                }
                 self.status_text = span;
                 self.bits |= STATUS_TEXT;
             }
