@@ -90,7 +90,7 @@ impl<'de> Deserialize<'de> for Reducers {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Reducers, A::Error> {
                 let mut out: Vec<(String, Reducer)> = Vec::new();
                 // Every key is a field of the worker results: kept in order, each once.
-                read_object(&mut map, OtherKeys::Skip, |key, map| {
+                read_object(&mut map, OtherKeys::Reject(&[]), |key, map| {
                     if out.iter().any(|(k, _)| k == key) {
                         return Err(duplicate_key(key));
                     }
