@@ -31,6 +31,7 @@
 
 mod output;
 mod split;
+mod task;
 
 use std::collections::HashMap;
 
@@ -46,6 +47,7 @@ use crate::validation::{self, RangeInfo};
 use crate::worker_inputs::BatchMetadata;
 
 pub use output::{Child, RedriveKind, RedrivePlan, Redriven};
+pub use task::{PlanEdge, PlanInput, PlanWorker, Task};
 
 /// The key every child config carries: the batch id of the range it was split from.
 pub const PARENT_BATCH_ID: &str = "parent_batch_id";
@@ -59,22 +61,27 @@ pub const PARENT_BATCH_ID: &str = "parent_batch_id";
 )]
 pub struct RedriveRequest {
     /// The step that produced the outcome; the children depend on it, as the workers do.
-    #[serde(deserialize_with = "strict::non_empty_string")]
-    pub batchable_step_name: String,
+    #[serde(default, deserialize_with = "strict::present_non_empty")]
+    pub batchable_step_name: Option<String>,
     /// The worker template; children are named `{worker_template_name}_{child id}`.
-    #[serde(deserialize_with = "strict::non_empty_string")]
-    pub worker_template_name: String,
+    #[serde(default, deserialize_with = "strict::present_non_empty")]
+    pub worker_template_name: Option<String>,
     /// Steps that wait for every worker, children included.
-    #[serde(default, deserialize_with = "strict::non_empty_strings")]
-    pub convergence_step_names: Vec<String>,
+    #[serde(default, deserialize_with = "present_names")]
+    pub convergence_step_names: Option<Vec<String>>,
     /// The template's initialization keys, copied into every child's inputs.
     #[serde(default)]
-    pub initialization: Extra,
+    pub initialization: Option<Extra>,
     /// The template's metadata, copied into every child's inputs.
     #[serde(default)]
-    pub batch_metadata: BatchMetadata,
-    /// Every cursor config of the task: the outcome's, and the children of earlier redrives.
-    pub cursor_configs: Vec<CursorConfig>,
+    pub batch_metadata: Option<BatchMetadata>,
+    /// The task's ranges: the outcome's, and the children of earlier redrives.
+    #[serde(default)]
+    pub cursor_configs: Option<Vec<CursorConfig>>,
+    /// The expansion plan, instead of (or before) `cursor_configs`: its workers' ranges, step
+    /// names and template inputs.
+    #[serde(default)]
+    pub plan: Option<PlanInput>,
     /// The failed workers, as convergence lists them, with their last checkpoints.
     pub failed_batches: Vec<FailedRange>,
     /// Pieces per failed range (ordered kinds).
@@ -83,6 +90,11 @@ pub struct RedriveRequest {
     /// Items per piece (ordered kinds); exclusive with `pieces`.
     #[serde(default, deserialize_with = "optional_u32")]
     pub target_batch_size: Option<u32>,
+}
+
+/// Present means a list of non-empty strings.
+fn present_names<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<String>>, D::Error> {
+    strict::non_empty_strings(d).map(Some)
 }
 
 /// An optional strict `u32`: `null` or absent (with `#[serde(default)]`) is `None`.
@@ -160,14 +172,15 @@ impl Split {
 }
 
 /// `redrive`: validates the request and returns the plan of children.
-pub fn redrive(request: RedriveRequest, warnings: &mut Vec<Warning>) -> Result<RedrivePlan> {
+pub fn redrive(mut request: RedriveRequest, warnings: &mut Vec<Warning>) -> Result<RedrivePlan> {
     let root = JsonPath::root();
     let how = read_split(&request)?;
-    request
-        .batch_metadata
-        .warn(&root.key("batch_metadata"), warnings);
-    let ranges = check_configs(&request.cursor_configs)?;
-    let by_id: HashMap<&str, usize> = request
+    if let Some(metadata) = &request.batch_metadata {
+        metadata.warn(&root.key("batch_metadata"), warnings);
+    }
+    let task = task::resolve(&mut request)?;
+    let ranges = check_configs(&task)?;
+    let by_id: HashMap<&str, usize> = task
         .cursor_configs
         .iter()
         .enumerate()
@@ -200,7 +213,7 @@ pub fn redrive(request: RedriveRequest, warnings: &mut Vec<Warning>) -> Result<R
                 ),
             ));
         };
-        let parent = &request.cursor_configs[index];
+        let parent = &task.cursor_configs[index];
         check_same_range(failed, parent, &at)?;
         let plan = split::plan(parent, ranges[index], failed, how, &at, warnings)?;
         total += plan.count_with(how) as u64;
@@ -222,7 +235,7 @@ pub fn redrive(request: RedriveRequest, warnings: &mut Vec<Warning>) -> Result<R
 
     let mut redriven = Vec::with_capacity(planned.len());
     for (i, (index, plan)) in planned.into_iter().enumerate() {
-        let parent = &request.cursor_configs[index];
+        let parent = &task.cursor_configs[index];
         let failed = &request.failed_batches[i];
         let at = failed_at.index(i);
         let entry = split::build(parent, failed, plan, how, &at)?;
@@ -232,15 +245,15 @@ pub fn redrive(request: RedriveRequest, warnings: &mut Vec<Warning>) -> Result<R
                     ErrorCode::DuplicateBatchId,
                     &at.key("batch_id"),
                     format!(
-                        "expected child ids unused in the task, found {:?} already at cursor_configs[{j}] (was {:?} redriven before?)",
-                        child.config.batch_id, failed.batch_id
+                        "expected child ids unused in the task, found {:?} already at {} (was {:?} redriven before?)",
+                        child.config.batch_id, task.config_path(j), failed.batch_id
                     ),
                 ));
             }
         }
         redriven.push(entry);
     }
-    let plan = RedrivePlan::new(request, redriven);
+    let plan = RedrivePlan::new(task, redriven);
     plan.check_step_names()?;
     Ok(plan)
 }
@@ -283,20 +296,21 @@ fn read_split(request: &RedriveRequest) -> Result<Split> {
 
 /// Validates every config (the range rules of CONTRACT §3) and their ids' uniqueness. Warnings
 /// about the ranges themselves were given when they were made, and are not repeated.
-fn check_configs(configs: &[CursorConfig]) -> Result<Vec<RangeInfo>> {
-    let at = JsonPath::root().key("cursor_configs");
+fn check_configs(task: &Task) -> Result<Vec<RangeInfo>> {
+    let configs = &task.cursor_configs;
     let mut ids: HashMap<&str, usize> = HashMap::with_capacity(configs.len());
     let mut scratch = Vec::new();
     let mut ranges = Vec::with_capacity(configs.len());
     for (i, config) in configs.iter().enumerate() {
-        let config_at = at.index(i);
+        let config_at = task.config_path(i);
         if let Some(first) = ids.insert(config.batch_id.as_str(), i) {
             return Err(Error::at(
                 ErrorCode::DuplicateBatchId,
                 &config_at.key("batch_id"),
                 format!(
-                    "expected unique batch ids, found {:?} again, as cursor_configs[{first}]",
-                    config.batch_id
+                    "expected unique batch ids, found {:?} again, as {}",
+                    config.batch_id,
+                    task.config_path(first)
                 ),
             ));
         }

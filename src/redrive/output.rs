@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
 use serde::Serialize;
 
-use super::RedriveRequest;
+use super::Task;
 use crate::cursor::Cursor;
 use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result};
@@ -72,12 +72,12 @@ pub struct Redriven {
 /// The validated plan of a redrive.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RedrivePlan {
-    request: RedriveRequest,
+    request: Task,
     redriven: Vec<Redriven>,
 }
 
 impl RedrivePlan {
-    pub(super) fn new(request: RedriveRequest, redriven: Vec<Redriven>) -> Self {
+    pub(super) fn new(request: Task, redriven: Vec<Redriven>) -> Self {
         RedrivePlan { request, redriven }
     }
 

@@ -15,15 +15,20 @@ export interface RedriveFailedBatch extends Partial<FailedBatch> {
   boundaries?: readonly unknown[];
 }
 
-/** The input of `redrive`: exactly one of `pieces` and `target_batch_size`. */
+/**
+ * The input of `redrive`: exactly one of `pieces` and `target_batch_size`; `cursor_configs`,
+ * or the expansion `plan` (which also gives the step names and template inputs), or both.
+ */
 export interface RedriveRequest {
-  batchable_step_name: string;
-  worker_template_name: string;
+  batchable_step_name?: string;
+  worker_template_name?: string;
   convergence_step_names?: readonly string[];
   initialization?: object;
   batch_metadata?: object;
   /** Every range of the task: the outcome's, and the children of earlier redrives. */
-  cursor_configs: readonly object[];
+  cursor_configs?: readonly object[];
+  /** The output of `expandOutcome`. */
+  plan?: object;
   failed_batches: readonly RedriveFailedBatch[];
   pieces?: number;
   target_batch_size?: number;

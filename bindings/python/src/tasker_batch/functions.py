@@ -231,12 +231,14 @@ def redrive(
     convergence_step_names: Optional[Sequence[str]] = None,
     initialization: Optional[Mapping[str, Any]] = None,
     batch_metadata: Optional[Mapping[str, Any]] = None,
+    plan: Optional[Mapping[str, Any]] = None,
 ) -> Dict[str, Any]:
     """Redrive (CONTRACT section 10): the unfinished part ``[checkpoint or start, end)`` of each
     failed range (``failed_batches`` as :func:`converge` lists them, with ``checkpoint_cursor``
     and ``processed_count``) re-split into child workers, by ``pieces`` per range or a
     ``target_batch_size``. Returns ``redriven`` (per parent: ``split``, ``whole``, ``opaque`` or
-    ``nothing``), and the children's ``cursor_configs``, ``workers`` and ``edges``."""
+    ``nothing``), and the children's ``cursor_configs``, ``workers`` and ``edges``. ``plan`` (the
+    output of ``expand_outcome``) adds its workers' ranges before ``cursor_configs``."""
     request: Dict[str, Any] = {
         "batchable_step_name": batchable_step_name,
         "worker_template_name": worker_template_name,
@@ -249,6 +251,7 @@ def redrive(
         "convergence_step_names": None if convergence_step_names is None else list(convergence_step_names),
         "initialization": None if initialization is None else dict(initialization),
         "batch_metadata": None if batch_metadata is None else dict(batch_metadata),
+        "plan": None if plan is None else dict(plan),
     }
     request.update({k: v for k, v in options.items() if v is not None})
     value, _ = _codec.call_value(b"redrive", request)
