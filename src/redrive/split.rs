@@ -134,7 +134,8 @@ pub(crate) fn plan(
 
     let empty = match (from_key, range.end) {
         (Some(f), Some(e)) => f >= e,
-        _ => from.json() == parent.end_cursor.json(),
+        // Unordered kinds: only equal ends are known to be empty; an open start is not.
+        _ => !from.0.is_null() && from.json() == parent.end_cursor.json(),
     };
     if empty {
         let (path, what) = match &failed.checkpoint_cursor {
