@@ -175,6 +175,9 @@ codes! {
         /// The batchable step's outcome is not complete or not valid: detection went by its
         /// `type`, or the workers' names.
         IncompleteOutcome => "incomplete_outcome",
+        /// A failed range whose checkpoint is at its end (or that holds no keys): redrive
+        /// makes no child for it.
+        NothingToRedrive => "nothing_to_redrive",
     }
 }
 

@@ -34,6 +34,7 @@ pub mod operations;
 pub mod outcome;
 pub mod partition;
 pub mod path;
+pub mod redrive;
 pub mod scenario;
 pub mod step_results;
 pub mod validation;

@@ -152,6 +152,7 @@ impl Output for crate::input::Extra {}
 impl Output for crate::scenario::ScenarioReport {}
 impl Output for crate::aggregation::Aggregation {}
 impl Output for crate::convergence::Convergence {}
+impl Output for crate::redrive::RedrivePlan {}
 
 impl Output for crate::partition::Partition {
     fn into_json(self) -> Result<String> {
@@ -188,6 +189,7 @@ macro_rules! for_each_operation {
             "detect_scenario", "Find the batchable outcome and the worker results among a convergence step's dependencies", $crate::scenario::detect_scenario;
             "aggregate", "Aggregate worker results: totals, success rate, capped errors, custom reducers", $crate::aggregation::aggregate;
             "converge", "Detect, aggregate, apply the failure strategy and check the coverage of the key space", $crate::convergence::converge;
+            "redrive", "Re-split the unfinished remainder of failed ranges into child workers (steps and edges)", $crate::redrive::redrive;
         }
     };
 }

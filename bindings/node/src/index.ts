@@ -53,6 +53,8 @@ export { updateStepResults, writeCheckpoint, resetForRetry } from './checkpoint'
 export type { StepResults, CheckpointWrite } from './checkpoint';
 export { detectAggregationScenario, detectScenario, aggregateBatchResults, aggregate, converge } from './convergence';
 export type { BatchAggregationScenario, AggregateOptions, ConvergeRequest } from './convergence';
+export { redrive } from './redrive';
+export type { RedriveRequest, RedriveFailedBatch, RedrivenRange, RedrivePlan } from './redrive';
 export { StepHandler, StepHandlerResult } from './step-handler';
 export type { BatchStepContext } from './step-handler';
 export { BatchableMixin, applyBatchable, BatchableStepHandler, BATCHABLE_METHODS } from './batchable';

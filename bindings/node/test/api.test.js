@@ -225,6 +225,18 @@ const TESTS = {
     const failFast = tb.converge({ dependency_results: deps, batchable_step_name: 'analyze', worker_prefix: 'process_batch_', failure_strategy: 'fail_fast' });
     assert.equal(failFast.status, 'failed');
   },
+  redrive() {
+    const configs = tb.partitionByCount(1000, 2);
+    const plan = tb.redrive({
+      batchable_step_name: 'analyze', worker_template_name: 'process_batch', convergence_step_names: ['aggregate'],
+      cursor_configs: configs, failed_batches: [{ batch_id: '002', checkpoint_cursor: 700, processed_count: 200 }], pieces: 3,
+    });
+    assert.deepEqual(plan.cursor_configs.map((c) => [c.batch_id, c.start_cursor, c.end_cursor, c.parent_batch_id]), [
+      ['002.1', 700, 800, '002'], ['002.2', 800, 900, '002'], ['002.3', 900, 1000, '002'],
+    ]);
+    assert.deepEqual(plan.workers.map((w) => w.name), ['process_batch_002.1', 'process_batch_002.2', 'process_batch_002.3']);
+    assert.deepEqual(plan.redriven[0].done, { start_cursor: 500, end_cursor: 700 });
+  },
   StepHandler() {
     class Echo extends tb.StepHandler {
       call(context) {

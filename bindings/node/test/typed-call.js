@@ -32,6 +32,7 @@ const TYPED = {
     (typeof input.max_errors === 'number' || input.max_errors === undefined) &&
     ((o) => tb.aggregateBatchResults(input.batch_results, input.max_errors, { ...o, reducers: input.reducers ?? undefined, scenario: input.scenario })),
   converge: (input) => isObject(input) && ((o) => tb.converge(input, o)),
+  redrive: (input) => isObject(input) && ((o) => tb.redrive(input, o)),
 };
 
 function typedCall(op, input) {

@@ -82,6 +82,8 @@ def typed(op, value):
         return tb.aggregate(**value), None
     if op == "converge" and isinstance(value, dict) and {"dependency_results", "batchable_step_name", "worker_prefix"} <= set(value) and isinstance(value["dependency_results"], dict):
         return tb.converge(**value), None
+    if op == "redrive" and isinstance(value, dict) and {"batchable_step_name", "worker_template_name", "cursor_configs", "failed_batches"} <= set(value) and isinstance(value["failed_batches"], list) and all(isinstance(f, dict) for f in value["failed_batches"]):
+        return tb.redrive(**value), None
     return None
 
 
@@ -117,6 +119,6 @@ def test_typed_api(case):
 def test_most_cases_have_a_typed_form():
     typed_ops = {"validate_outcome", "validate_cursor_config", "validate_batch_metadata", "validate_worker_inputs",
                  "partition", "worker_context", "update_step_results", "reset_for_retry", "detect_scenario",
-                 "aggregate", "converge"}
+                 "aggregate", "converge", "redrive"}
     ops = {case.op for case in CASES}
     assert ops - typed_ops <= {"expand_outcome"}, ops - typed_ops

@@ -193,3 +193,14 @@ class TestConvergence:
         assert [b["batch_id"] for b in result["failed_batches"]] == ["002"]
         ok = tb.converge(self.deps(), "analyze", "process_batch_", max_errors=10, check_coverage=True)
         assert ok["status"] == "succeeded" and ok["coverage"]["complete"] is True
+
+    def test_redrive_splits_the_unfinished_part_of_a_failed_range(self):
+        configs = tb.partition_by_count(1000, 2)
+        plan = tb.redrive("analyze", "process_batch", configs, [{"batch_id": "002", "checkpoint_cursor": 700}], pieces=3,
+                          convergence_step_names=["aggregate"])
+        assert [(c["batch_id"], c["start_cursor"], c["end_cursor"], c["parent_batch_id"]) for c in plan["cursor_configs"]] == [
+            ("002.1", 700, 800, "002"), ("002.2", 800, 900, "002"), ("002.3", 900, 1000, "002")]
+        assert plan["redriven"][0]["done"] == {"start_cursor": 500, "end_cursor": 700}
+        with pytest.raises(tb.ValidationError) as e:
+            tb.redrive("analyze", "process_batch", configs, [{"batch_id": "009"}], pieces=3)
+        assert (e.value.code, e.value.path) == ("invalid_value", "failed_batches[0].batch_id")

@@ -3,7 +3,8 @@
 Analyzer side: :func:`no_batches`, :func:`create_batches` and the partitioners. Worker side:
 :func:`worker_context`, :func:`update_step_results` (a checkpoint write) and
 :func:`reset_for_retry`. Convergence side: :func:`aggregate_batch_results` and
-:func:`converge` (scenario detection is :class:`~tasker_batch.BatchAggregationScenario`).
+:func:`converge` (scenario detection is :class:`~tasker_batch.BatchAggregationScenario`);
+:func:`redrive` re-splits what failed workers left unfinished.
 """
 
 from __future__ import annotations
@@ -217,4 +218,41 @@ def converge(
     }
     request.update({k: v for k, v in options.items() if v is not None})
     value, _ = _codec.call_value(b"converge", request)
+    return value
+
+
+def redrive(
+    batchable_step_name: str,
+    worker_template_name: str,
+    cursor_configs: Sequence[Any],
+    failed_batches: Sequence[Mapping[str, Any]],
+    pieces: Optional[int] = None,
+    target_batch_size: Optional[int] = None,
+    convergence_step_names: Optional[Sequence[str]] = None,
+    initialization: Optional[Mapping[str, Any]] = None,
+    batch_metadata: Optional[Mapping[str, Any]] = None,
+    plan: Optional[Mapping[str, Any]] = None,
+) -> Dict[str, Any]:
+    """Redrive (CONTRACT section 10): the unfinished part ``[checkpoint or start, end)`` of each
+    failed range (``failed_batches`` as :func:`converge` lists them, with ``checkpoint_cursor``
+    and ``processed_count``) re-split into child workers, by ``pieces`` per range or a
+    ``target_batch_size``. Returns ``redriven`` (per parent: ``split``, ``whole``, ``opaque`` or
+    ``nothing``), and the children's ``cursor_configs``, ``workers`` and ``edges``. ``plan`` (the
+    output of ``expand_outcome``) adds its workers' ranges before ``cursor_configs``."""
+    request: Dict[str, Any] = {
+        "batchable_step_name": batchable_step_name,
+        "worker_template_name": worker_template_name,
+        "cursor_configs": [c.model_dump() if isinstance(c, RustCursorConfig) else c for c in cursor_configs],
+        "failed_batches": [dict(f) for f in failed_batches],
+    }
+    options = {
+        "pieces": pieces,
+        "target_batch_size": target_batch_size,
+        "convergence_step_names": None if convergence_step_names is None else list(convergence_step_names),
+        "initialization": None if initialization is None else dict(initialization),
+        "batch_metadata": None if batch_metadata is None else dict(batch_metadata),
+        "plan": None if plan is None else dict(plan),
+    }
+    request.update({k: v for k, v in options.items() if v is not None})
+    value, _ = _codec.call_value(b"redrive", request)
     return value
