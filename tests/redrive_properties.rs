@@ -116,7 +116,7 @@ fn assert_partitions(
         prop_assert_eq!(child["parent_batch_id"].as_str(), Some(id));
         let lower = key(&child["start_cursor"]).unwrap();
         prop_assert!(
-            key(&child["end_cursor"]).map_or(true, |upper| lower < upper),
+            key(&child["end_cursor"]).is_none_or(|upper| lower < upper),
             "empty child {}",
             child
         );

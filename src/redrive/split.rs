@@ -273,8 +273,8 @@ fn check_boundaries(
             ));
         }
         if let Some(key) = classified.key {
-            let after_previous = previous.map_or(true, |p| key > p);
-            let before_end = range.end.map_or(true, |e| key < e);
+            let after_previous = previous.is_none_or(|p| key > p);
+            let before_end = range.end.is_none_or(|e| key < e);
             if !(after_previous && before_end) {
                 return Err(Error::at(
                     ErrorCode::InvalidRange,
