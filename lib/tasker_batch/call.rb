@@ -44,7 +44,7 @@ module TaskerBatch
     # core reads the text itself, so malformed JSON is an `invalid_json` ValidationError with
     # its line and column. Returns the value as Ruby objects.
     def call_text(op, json_text)
-      envelope = JSON.parse(Native.call_json(op.to_s, json_text.to_s))
+      envelope = parse_envelope(Native.call_json(op.to_s, json_text.to_s))
       ok = envelope["ok"]
       result_of(ok, ok ? envelope["value"] : envelope["error"], envelope.fetch("warnings", [])).value
     end
@@ -60,6 +60,18 @@ module TaskerBatch
     attr_accessor :warning_handler
 
     private
+
+    # The core carries a lone UTF-16 surrogate escape (`"\ud800"`) exactly where a value is raw;
+    # Ruby's JSON cannot make a String of it, so that answer is our error, not JSON's.
+    def parse_envelope(text)
+      JSON.parse(text)
+    rescue JSON::ParserError => e
+      raise TaskerCore::BatchProcessing::ValidationError.new(
+        "expected an answer Ruby can hold, found a string that is not Unicode text " \
+        "(a lone UTF-16 surrogate escape such as \"\\ud800\"): #{e.message.lines.first&.strip}",
+        code: "invalid_string", path: ""
+      )
+    end
 
     # The Result of a native call's `[ok, value_or_error, warnings]`, or the error raised.
     def result_of(ok, value, warnings)
