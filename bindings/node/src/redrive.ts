@@ -1,4 +1,4 @@
-// Redrive (CONTRACT §10): the unfinished remainder of failed ranges, re-split into child
+// Redrive (docs/contract.md §10): the unfinished remainder of failed ranges, re-split into child
 // workers. One core operation; this file only names its input and output.
 
 import { call, CallOptions } from './call';
