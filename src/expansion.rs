@@ -258,23 +258,65 @@ struct WorkerEntry<'a>(PlannedWorker<'a>);
 impl Serialize for WorkerEntry<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(3))?;
-        map.serialize_entry("name", &StepName(&self.0))?;
+        map.serialize_entry("name", &self.0.step_name())?;
         map.serialize_entry("batch_id", &self.0.inputs.cursor.batch_id)?;
         map.serialize_entry("inputs", &self.0.inputs)?;
         map.end()
     }
 }
 
-/// `{template}_{batch_id}`, written without building the string.
-struct StepName<'a, 'b>(&'a PlannedWorker<'b>);
+/// A worker step's name, `{worker_template_name}_{batch_id}`: the one place that rule is written
+/// (expansion and redrive both name their workers with it), written without building the string.
+#[derive(Clone, Copy)]
+pub(crate) struct WorkerStepName<'a> {
+    /// The worker template's name.
+    pub template: &'a str,
+    /// The worker's batch id.
+    pub batch_id: &'a str,
+}
 
-impl Serialize for StepName<'_, '_> {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(&format_args!(
-            "{}_{}",
-            self.0.template, self.0.inputs.cursor.batch_id
-        ))
+impl fmt::Display for WorkerStepName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}_{}", self.template, self.batch_id)
     }
+}
+
+impl Serialize for WorkerStepName<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl PlannedWorker<'_> {
+    fn step_name(&self) -> WorkerStepName<'_> {
+        WorkerStepName {
+            template: self.template,
+            batch_id: &self.inputs.cursor.batch_id,
+        }
+    }
+}
+
+/// A worker's edges, in order: `batchable -> worker` (`batch_dependency`), then `worker -> each
+/// convergence step` (`batch_convergence_dependency`). Shared by expansion and redrive.
+pub(crate) fn serialize_worker_edges<Q: SerializeSeq>(
+    seq: &mut Q,
+    batchable: &str,
+    worker: WorkerStepName<'_>,
+    convergence_steps: &[String],
+) -> Result<(), Q::Error> {
+    seq.serialize_element(&Edge {
+        from: &batchable as &dyn fmt::Display,
+        to: &worker,
+        name: BATCH_DEPENDENCY,
+    })?;
+    for convergence in convergence_steps {
+        seq.serialize_element(&Edge {
+            from: &worker,
+            to: convergence as &dyn fmt::Display,
+            name: BATCH_CONVERGENCE_DEPENDENCY,
+        })?;
+    }
+    Ok(())
 }
 
 struct Edges<'a>(&'a ExpansionPlan);
@@ -285,27 +327,14 @@ impl Serialize for Edges<'_> {
         let per_worker = 1 + plan.request.convergence_step_names.len();
         let mut seq = serializer.serialize_seq(Some(plan.worker_count() * per_worker))?;
         for worker in plan.workers() {
-            let name = StepName(&worker);
-            seq.serialize_element(&Edge {
-                from: &plan.request.batchable_step_name as &dyn fmt::Display,
-                to: &name,
-                name: BATCH_DEPENDENCY,
-            })?;
-            for convergence in &plan.request.convergence_step_names {
-                seq.serialize_element(&Edge {
-                    from: &name,
-                    to: convergence as &dyn fmt::Display,
-                    name: BATCH_CONVERGENCE_DEPENDENCY,
-                })?;
-            }
+            serialize_worker_edges(
+                &mut seq,
+                &plan.request.batchable_step_name,
+                worker.step_name(),
+                &plan.request.convergence_step_names,
+            )?;
         }
         seq.end()
-    }
-}
-
-impl fmt::Display for StepName<'_, '_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}_{}", self.0.template, self.0.inputs.cursor.batch_id)
     }
 }
 

@@ -10,7 +10,7 @@ use super::Task;
 use crate::cursor::Cursor;
 use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result};
-use crate::expansion::{BATCH_CONVERGENCE_DEPENDENCY, BATCH_DEPENDENCY};
+use crate::expansion::{serialize_worker_edges, WorkerStepName};
 use crate::input::Extra;
 use crate::path::JsonPath;
 use crate::worker_inputs::WorkerInputsRef;
@@ -95,11 +95,11 @@ impl RedrivePlan {
         self.redriven.iter().map(|r| r.children.len()).sum()
     }
 
-    fn step_name(&self, child: &Child) -> String {
-        format!(
-            "{}_{}",
-            self.request.worker_template_name, child.config.batch_id
-        )
+    fn step_name<'c>(&'c self, child: &'c Child) -> WorkerStepName<'c> {
+        WorkerStepName {
+            template: &self.request.worker_template_name,
+            batch_id: &child.config.batch_id,
+        }
     }
 
     /// Children's step names must not collide with the batchable or convergence steps.
@@ -121,7 +121,7 @@ impl RedrivePlan {
             }
         }
         for child in self.children() {
-            let name = self.step_name(child);
+            let name = self.step_name(child).to_string();
             if let Some(at) = others.get(name.as_str()) {
                 return Err(Error::at(
                     ErrorCode::DuplicateStepName,
@@ -253,27 +253,13 @@ impl Serialize for Edges<'_> {
         let per_child = 1 + request.convergence_step_names.len();
         let mut seq = serializer.serialize_seq(Some(plan.child_count() * per_child))?;
         for child in plan.children() {
-            let name = plan.step_name(child);
-            seq.serialize_element(&Edge {
-                from: &request.batchable_step_name,
-                to: &name,
-                name: BATCH_DEPENDENCY,
-            })?;
-            for convergence in &request.convergence_step_names {
-                seq.serialize_element(&Edge {
-                    from: &name,
-                    to: convergence,
-                    name: BATCH_CONVERGENCE_DEPENDENCY,
-                })?;
-            }
+            serialize_worker_edges(
+                &mut seq,
+                &request.batchable_step_name,
+                plan.step_name(child),
+                &request.convergence_step_names,
+            )?;
         }
         seq.end()
     }
-}
-
-#[derive(Serialize)]
-struct Edge<'a> {
-    from: &'a str,
-    to: &'a str,
-    name: &'static str,
 }
