@@ -259,21 +259,20 @@ module Demo
       [state, attempts && Integer(attempts)]
     end
 
-    # Makes a failed step pending again with `results` (what reset_for_retry kept). The event
-    # lists the result keys kept and dropped.
-    def reset(step, results)
-      @db.transaction do
-        text = value("SELECT results::text FROM workflow_steps WHERE name = $1", [step.name])
-        failed = Store.parse(step.name, "results", text) || {}
-        moved = @db.exec_params("UPDATE workflow_steps SET state = 'pending', results = $1::jsonb, " \
-                                "updated_at = clock_timestamp() WHERE name = $2 AND state = 'failed' AND attempts = $3",
-                                [JSON.generate(results), step.name, step.attempts])
-        raise StaleAttempt, "#{step.name} changed before its reset" unless moved.cmd_tuples == 1
+    # What the shared #reset needs: the block in one transaction.
+    def transaction(&block)
+      @db.transaction(&block)
+    end
 
-        record_event(step.name, step.attempts, "reset", "kept" => results.keys, "dropped" => failed.keys - results.keys)
-      end
-      step.results = results
-      step.state = "pending"
+    def stored_results(name)
+      value("SELECT results::text FROM workflow_steps WHERE name = $1", [name])
+    end
+
+    # The failed attempt's row back to pending with `results_json`; the number of rows changed.
+    def reset_row(step, results_json)
+      @db.exec_params("UPDATE workflow_steps SET state = 'pending', results = $1::jsonb, " \
+                      "updated_at = clock_timestamp() WHERE name = $2 AND state = 'failed' AND attempts = $3",
+                      [results_json, step.name, step.attempts]).cmd_tuples
     end
 
     # Overwrites a step's stored results with `text`, the demo's torn write. JSONB refuses text

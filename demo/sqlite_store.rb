@@ -237,21 +237,17 @@ module Demo
       @db.get_first_row("SELECT state, attempts FROM workflow_steps WHERE name = ?", [name])
     end
 
-    # Makes a failed step pending again with `results` (what reset_for_retry kept). The event
-    # lists the result keys kept and dropped.
-    def reset(step, results)
-      transaction do
-        failed = Store.parse(step.name, "results", @db.get_first_value("SELECT results FROM workflow_steps WHERE name = ?",
-                                                                  [step.name])) || {}
-        @db.execute("UPDATE workflow_steps SET state = 'pending', results = ?, updated_at = ? " \
-                    "WHERE name = ? AND state = 'failed' AND attempts = ?",
-                    [JSON.generate(results), now, step.name, step.attempts])
-        raise StaleAttempt, "#{step.name} changed before its reset" unless @db.changes == 1
+    # What the shared #reset reads: a step's results column as stored.
+    def stored_results(name)
+      @db.get_first_value("SELECT results FROM workflow_steps WHERE name = ?", [name])
+    end
 
-        record_event(step.name, step.attempts, "reset", "kept" => results.keys, "dropped" => failed.keys - results.keys)
-      end
-      step.results = results
-      step.state = "pending"
+    # The failed attempt's row back to pending with `results_json`; the number of rows changed.
+    def reset_row(step, results_json)
+      @db.execute("UPDATE workflow_steps SET state = 'pending', results = ?, updated_at = ? " \
+                  "WHERE name = ? AND state = 'failed' AND attempts = ?",
+                  [results_json, now, step.name, step.attempts])
+      @db.changes
     end
 
     # Overwrites a step's stored results with `text` as it is: the demo's torn write.

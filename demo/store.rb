@@ -150,6 +150,20 @@ module Demo
         step.results = results
       end
 
+      # Puts a failed step back to pending with the results reset_for_retry kept, and logs what
+      # the failed attempt's results lost. Fenced too: it lands only while the step is still that
+      # failed attempt. (Each store gives `transaction`, `stored_results` and `reset_row`.)
+      def reset(step, results)
+        transaction do
+          failed = Store.parse(step.name, "results", stored_results(step.name)) || {}
+          raise StaleAttempt, "#{step.name} changed before its reset" unless reset_row(step, JSON.generate(results)) == 1
+
+          record_event(step.name, step.attempts, "reset", "kept" => results.keys, "dropped" => failed.keys - results.keys)
+        end
+        step.results = results
+        step.state = "pending"
+      end
+
       def events(step: nil)
         events_after(0, step: step)
       end
