@@ -48,7 +48,7 @@ module Demo
 
     def call(step)
       batch = context(step)
-      started = { "pid" => Process.pid, "resume_cursor" => batch.resume_cursor,
+      started = { "pid" => Process.pid, "language" => "ruby", "resume_cursor" => batch.resume_cursor,
                   "processed_count" => batch.checkpoint_items_processed }
       started["warnings"] = batch.warnings.map { |warning| warning["message"] } unless batch.warnings.empty?
       @store.record_event(step.name, step.attempts, "started", started)

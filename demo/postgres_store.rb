@@ -4,6 +4,7 @@ require "json"
 require "pg"
 require "uri"
 require_relative "store"
+require_relative "sql_file"
 
 module Demo
   # The demo's store on PostgreSQL, in upstream's shape: `workflow_steps` with `inputs`, `results`
@@ -32,6 +33,7 @@ module Demo
         checkpoint       JSONB,  -- {cursor, items_processed, accumulated_results}
         error            TEXT,
         claimed_by       TEXT,   -- the worker process holding the attempt
+        worker_language  TEXT,   -- its language: ruby, python or node
         lease_expires_at TIMESTAMPTZ,
         updated_at       TIMESTAMPTZ NOT NULL DEFAULT clock_timestamp()
       );
@@ -55,7 +57,9 @@ module Demo
     KEY_TYPES = { "integer" => "bigint", "uuid" => "uuid" }.freeze
     STEP_COLUMNS = %w[name role state attempts inputs results checkpoint error].freeze
     STEP_SELECT = "name, role, state, attempts, inputs::text, results::text, checkpoint::text, error"
-    NOW = "extract(epoch FROM clock_timestamp())"
+    # The statements that the workers of every language run (the claim, the fenced write, the
+    # products of a range), from demo/sql/postgres.sql.
+    SQL = SqlFile.load("postgres")
 
     # Connection errors: the server went away, or ended this session (pg_terminate_backend).
     CONNECTION_ERRORS = [PG::ConnectionBad, PG::UnableToSend, PG::AdminShutdown].freeze
@@ -136,9 +140,7 @@ module Demo
     # Up to `limit` [id, price_cents] pairs with `from <= id < before` (nil: open end), in key order
     # (the key's, not its text's: `products.id`, because a bare `id` would name the text column).
     def products(from:, before:, limit:)
-      rows = @db.exec_params("SELECT id::text, price_cents FROM products WHERE id >= $1::#{key_type} " \
-                             "AND ($2::#{key_type} IS NULL OR id < $2::#{key_type}) ORDER BY products.id LIMIT $3",
-                             [from, before, limit]).values
+      rows = @db.exec_params(SQL.fetch("products").gsub("{key}", key_type), [from, before, limit]).values
       integer = key_type == "bigint"
       rows.map { |id, price| [integer ? Integer(id, 10) : id, Integer(price, 10)] }
     end
@@ -190,22 +192,8 @@ module Demo
     # lease that expired (with attempts left), locked by the subquery with SKIP LOCKED so that a
     # step another worker is claiming right now is passed over, not waited for; then a new attempt,
     # held by `holder` until `lease` seconds from now. nil when there is nothing to take.
-    def claim_next(holder:, lease:, max_attempts: Store::MAX_ATTEMPTS)
-      row = @db.exec_params(<<~SQL, [holder, lease, max_attempts]).values.first
-        UPDATE workflow_steps s
-        SET state = 'running', attempts = s.attempts + 1, claimed_by = $1,
-            lease_expires_at = clock_timestamp() + make_interval(secs => $2), updated_at = clock_timestamp()
-        FROM (SELECT workflow_step_id, state, attempts, claimed_by, lease_expires_at
-              FROM workflow_steps
-              WHERE role = 'worker'
-                AND (state = 'pending' OR (state = 'running' AND lease_expires_at < clock_timestamp() AND attempts < $3))
-              ORDER BY name
-              LIMIT 1
-              FOR UPDATE SKIP LOCKED) taken
-        WHERE s.workflow_step_id = taken.workflow_step_id
-        RETURNING s.name, s.role, s.state, s.attempts, s.inputs::text, s.results::text, s.checkpoint::text, s.error,
-                  taken.state, taken.claimed_by, extract(epoch FROM taken.lease_expires_at)
-      SQL
+    def claim_next(holder:, lease:, max_attempts: Store::MAX_ATTEMPTS, language: "ruby")
+      row = @db.exec_params(SQL.fetch("claim_next"), [holder, lease, max_attempts, language]).values.first
       return nil unless row
 
       values = step_values(row.first(8))
@@ -219,21 +207,12 @@ module Demo
 
     # Whether a worker step is still to be done or being done.
     def work_remaining?
-      !value("SELECT 1 FROM workflow_steps WHERE role = 'worker' AND state IN ('pending', 'running') LIMIT 1").nil?
+      !value(SQL.fetch("work_remaining")).nil?
     end
 
     # Fails the running worker steps whose lease expired with no attempt left: nobody may take them.
     def expire_exhausted(max_attempts: Store::MAX_ATTEMPTS)
-      @db.exec_params(<<~SQL, [max_attempts])
-        WITH exhausted AS (
-          UPDATE workflow_steps
-          SET state = 'failed', error = 'the lease of attempt ' || attempts || ' expired and no attempt is left',
-              updated_at = clock_timestamp()
-          WHERE role = 'worker' AND state = 'running' AND lease_expires_at < clock_timestamp() AND attempts >= $1
-          RETURNING name, attempts, error)
-        INSERT INTO step_events (at, step, attempt, event, detail)
-        SELECT #{NOW}, name, attempts, 'failed', jsonb_build_object('error', error) FROM exhausted
-      SQL
+      @db.exec_params(SQL.fetch("expire_exhausted"), [max_attempts])
     end
 
     # The running step whose attempt `holder` holds (nil if none), its JSON not read.
@@ -326,8 +305,7 @@ module Demo
     end
 
     def record_event(step_name, attempt, event, detail = {})
-      @db.exec_params("INSERT INTO step_events (at, step, attempt, event, detail) VALUES (#{NOW}, $1, $2, $3, $4::jsonb)",
-                      [step_name, attempt, event, JSON.generate(detail)])
+      @db.exec_params(SQL.fetch("record_event"), [step_name, attempt, event, JSON.generate(detail)])
     end
 
     # Events with an id above `id`, oldest first: [{"id", "at", "step", "attempt", "event", "detail"}].
@@ -351,23 +329,13 @@ module Demo
         params << json_value(column, value)
         "#{column} = $#{params.size}#{Store::JSON_COLUMNS.include?(column) ? "::jsonb" : ""}"
       end
-      written = @db.exec_params(<<~SQL, params)
-        WITH moved AS (
-          UPDATE workflow_steps
-          SET #{assignments.join(", ")}, lease_expires_at = clock_timestamp() + make_interval(secs => $3),
-              updated_at = clock_timestamp()
-          WHERE name = $1 AND state = 'running' AND attempts = $2
-          RETURNING name)
-        INSERT INTO step_events (at, step, attempt, event, detail)
-        SELECT #{NOW}, name, $2, $4, $5::jsonb FROM moved
-      SQL
+      written = @db.exec_params(SQL.fetch("write_attempt").gsub("{assignments}", assignments.join(", ")), params)
       fenced!(step, event) unless written.cmd_tuples == 1
     end
 
     # The type of the products' key: bigint or uuid.
     def key_type
-      @key_type ||= value("SELECT format_type(atttypid, atttypmod) FROM pg_attribute " \
-                          "WHERE attrelid = 'products'::regclass AND attname = 'id'")
+      @key_type ||= value(SQL.fetch("key_type"))
     end
 
     def step_values(row)

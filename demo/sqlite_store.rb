@@ -22,6 +22,7 @@ module Demo
         checkpoint TEXT,                            -- JSON {cursor, items_processed, accumulated_results}
         error      TEXT,
         claimed_by TEXT,                            -- the worker process holding the attempt
+        worker_language TEXT,                       -- its language (ruby)
         lease_expires_at REAL,                      -- when a running attempt may be taken over
         updated_at REAL NOT NULL
       );
@@ -174,7 +175,7 @@ module Demo
     # expired (with attempts left), for a new attempt held by `holder` until `lease` seconds from
     # now. nil when there is none. SQLite has one writer at a time, so the write transaction
     # (BEGIN IMMEDIATE) is what keeps two workers from taking the same step.
-    def claim_next(holder:, lease:, max_attempts: Store::MAX_ATTEMPTS)
+    def claim_next(holder:, lease:, max_attempts: Store::MAX_ATTEMPTS, language: "ruby")
       return nil unless @db.get_first_value("SELECT 1 FROM workflow_steps WHERE #{CLAIMABLE} LIMIT 1", [now, max_attempts])
 
       transaction do
@@ -185,7 +186,8 @@ module Demo
 
         name, state, attempts, was_holder, was_lease = taken
         @db.execute("UPDATE workflow_steps SET state = 'running', attempts = attempts + 1, claimed_by = ?, " \
-                    "lease_expires_at = ?, updated_at = ? WHERE name = ?", [holder, at + lease, at, name])
+                    "worker_language = ?, lease_expires_at = ?, updated_at = ? WHERE name = ?",
+                    [holder, language, at + lease, at, name])
         row = @db.get_first_row("SELECT #{STEP_COLUMNS} FROM workflow_steps WHERE name = ?", [name])
         reclaimed = if state == "running"
                       { "lapsed_attempt" => attempts, "lapsed_holder" => was_holder, "lease_expired_at" => was_lease }
