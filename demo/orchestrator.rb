@@ -1,6 +1,7 @@
 # frozen_string_literal: true
 
 require "rbconfig"
+require_relative "workers/languages"
 
 module Demo
   # Runs the demo workflow on one store: the analyzer and the convergence step in this process,
@@ -14,14 +15,14 @@ module Demo
   # expires. A worker that fails otherwise stays failed: bad data does not get better by retrying.
   class Orchestrator
     POLL_SECONDS = 0.02
-    WORKER_SCRIPT = File.expand_path("worker.rb", __dir__)
     RANGES_SHOWN = 4
 
     # What a run produced: the expansion plan, the convergence step's result, the worker
     # processes started, and the rows in each worker's range.
     Result = Struct.new(:plan, :convergence, :processes, :rows_by_worker, keyword_init: true)
 
-    # `settings` responds to workers, cursor, parallel, checkpoint_every, pace, strategy and lease.
+    # `settings` responds to workers, cursor, parallel, checkpoint_every, pace, strategy, lease and
+    # languages (those of the worker processes, started in turn).
     def initialize(store:, log_path:, display:, settings:, faults:)
       @store = store
       @log_path = log_path
@@ -119,9 +120,12 @@ module Demo
       @store.product_count(from: inputs.dig("cursor", "start_cursor"), before: inputs.dig("cursor", "end_cursor"))
     end
 
+    # A worker process, in the next of the run's languages (in turn).
     def start
-      pid = Process.spawn(RbConfig.ruby, WORKER_SCRIPT, @store.locator, @settings.lease.to_s,
+      language = @settings.languages[@processes % @settings.languages.size]
+      pid = Process.spawn(*Languages.command(language, @store.locator, @settings.lease),
                           in: File::NULL, %i[out err] => [@log_path, "a"])
+      @faults.spawned(pid, language) if @faults.respond_to?(:spawned)
       @processes += 1
       @spawns_left -= 1
       @running << pid

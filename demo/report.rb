@@ -57,6 +57,7 @@ module Demo
               ["success rate", format("%.1f%%", aggregation["success_rate"] * 100)]]
       rows += crash_rows
       rows += takeover_rows
+      rows += LanguageReport.rows(@events, @result.plan)
       rows += converged["failed_batches"].map { |failed| ["failed", failure(failed)] }
       rows << ["coverage", coverage]
     end

@@ -18,11 +18,14 @@ require_relative "faults"
 require_relative "display"
 require_relative "orchestrator"
 require_relative "report"
+require_relative "workers/language_faults"
+require_relative "workers/language_report"
 
 module Demo
   # The demo's options; see `ruby demo/run.rb --help`.
   Options = Struct.new(:rows, :workers, :parallel, :checkpoint_every, :strategy, :cursor, :seed, :db, :kills,
-                       :pace, :corrupt, :empty_run, :store, :lease, :freeze, :disconnect, keyword_init: true)
+                       :pace, :corrupt, :empty_run, :store, :lease, :freeze, :disconnect, :languages,
+                       keyword_init: true)
 
   # `ruby demo/run.rb [options]`: a run over the generated products, then a tiny run over an empty
   # dataset (the no_batches path). Exit status 0 when every run adds up, 1 when one does not,
@@ -30,7 +33,7 @@ module Demo
   module CLI
     DEFAULTS = { rows: 200_000, workers: 4, parallel: nil, checkpoint_every: 1_000, strategy: "continue_on_failure",
                  cursor: "integer", seed: 42, db: nil, kills: 1, pace: 25_000, corrupt: nil, empty_run: true,
-                 store: "sqlite", lease: 2.0, freeze: false, disconnect: false }.freeze
+                 store: "sqlite", lease: 2.0, freeze: false, disconnect: false, languages: ["ruby"] }.freeze
     # Worker processes at a time by default: on PostgreSQL more than there are steps, so that
     # some stand by to take over a step whose lease expires.
     PARALLEL = { "sqlite" => 2, "postgres" => 6 }.freeze
@@ -44,6 +47,7 @@ module Demo
       dir = options.db || Dir.mktmpdir("tasker-batch-demo-")
       FileUtils.mkdir_p(dir)
       display = Display.new($stdout)
+      Languages.prepare(options.languages).each { |line| display.item("package", line) }
       ok = with_database(options, display) do |database|
         ok = run(options, dir, display, database, name: "products", title: headline(options))
         if options.empty_run && options.rows.positive?
@@ -57,6 +61,9 @@ module Demo
     rescue OptionParser::ParseError => e
       warn "demo: #{e.message} (see --help)"
       2
+    rescue Languages::SetupError => e
+      warn "demo: #{e.message}"
+      1
     rescue Interrupt
       display&.finish
       warn "\ndemo: interrupted"
@@ -94,8 +101,8 @@ module Demo
       store = create_store(options, database, File.join(dir, "#{name}.sqlite3"), "tasker_batch_demo_#{name}", display,
                            File.basename(log_path))
       manifest = load_dataset(store, options, csv_path, display)
-      faults = Faults.new(store: store, kills: options.kills, corrupt: options.corrupt, freeze: options.freeze,
-                          disconnect: options.disconnect)
+      faults = LanguageFaults.for(options.languages, store: store, kills: options.kills, corrupt: options.corrupt,
+                                                     freeze: options.freeze, disconnect: options.disconnect)
       result = Orchestrator.new(store: store, log_path: log_path, display: display, settings: options,
                                 faults: faults).run
       report = Report.new(manifest: manifest, result: result, events: store.events, faults: faults,
@@ -134,8 +141,12 @@ module Demo
     def headline(options)
       "tasker-batch demo on #{options.store == "postgres" ? "PostgreSQL" : "SQLite"}: " \
         "#{Demo.count(options.rows)} products with #{options.cursor} keys, " \
-        "#{Demo.plural(options.workers, "worker")} (#{options.parallel} at a time), a checkpoint every " \
+        "#{Demo.plural(options.workers, "worker")} (#{options.parallel} at a time#{languages(options)}), a checkpoint every " \
         "#{Demo.count(options.checkpoint_every)} rows, #{options.strategy}"
+    end
+
+    def languages(options)
+      options.languages == ["ruby"] ? "" : " in #{options.languages.join(", ")}"
     end
 
     def parse(argv)
@@ -182,6 +193,8 @@ module Demo
              "checkpoint count that is a string). That worker is not run and the run fails.") do |kind|
           options.corrupt = kind || "json"
         end
+        o.on("--languages LIST", Array, "Worker processes in these languages, in turn: ruby (default),",
+             "python, node; python and node need --store postgres") { |list| options.languages = list }
         o.on("--[no-]empty-run", "Run the empty dataset afterwards (default: yes)") { |b| options.empty_run = b }
       end
     end
@@ -190,6 +203,12 @@ module Demo
       options.parallel ||= PARALLEL.fetch(options.store)
       if options.disconnect && options.store != "postgres"
         raise OptionParser::InvalidArgument, "--drop-connection needs --store postgres (a SQLite file has no connection)"
+      end
+      unknown = options.languages - Languages::ALL
+      raise OptionParser::InvalidArgument, "--languages #{unknown.join(",")} (one of #{Languages::ALL.join(", ")})" unless unknown.empty?
+      if options.store != "postgres" && options.languages != ["ruby"]
+        raise OptionParser::InvalidArgument, "--languages #{options.languages.join(",")} needs --store postgres " \
+                                             "(the Python and Node workers run on PostgreSQL; see demo/README.md)"
       end
       if options.freeze && options.parallel < 2
         raise OptionParser::InvalidArgument, "--freeze needs --parallel 2 or more (another worker takes the step over)"
