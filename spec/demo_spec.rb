@@ -297,6 +297,65 @@ RSpec.describe "the demo (demo/run.rb)" do
     end
   end
 
+  describe "--languages ruby,python,node: workers in three languages on one PostgreSQL store" do
+    # Each language's worker processes through its own package (the gem; the wheel built from
+    # bindings/python, with psycopg; the npm package packed from bindings/node, with pg), all
+    # claiming from the same steps. 8 ranges for 6 processes: the slower starters get work too.
+    before(:context) do
+      @server = Demo::PostgresServer.new
+      @server.start
+      @run = DemoSpecRun.new("--languages", "ruby,python,node", "--rows", "4800", "--workers", "8",
+                             "--checkpoint-every", "50", "--lease", "1.5", "--drop-connection", "--no-empty-run",
+                             database_url: @server.url, pace: "200").run
+    end
+
+    after(:context) do
+      @run&.finish
+      @server&.stop
+    end
+
+    # The language of each attempt, from its `started` event: {[step, attempt] => language}.
+    def languages_of(run)
+      run.events.select { |e| e[:event] == "started" }.to_h { |e| [[e[:step], e[:attempt]], e[:detail]["language"]] }
+    end
+
+    it "aggregates exactly the dataset's rows and price sum" do
+      expect(@run.status.exitstatus).to eq(0), @run.output
+      expect(@run.output).to include("known: equal; 4,800 of 4,800 rows").and match(/^  verdict +ok$/)
+      expect_exact_totals(@run, 4800)
+    end
+
+    it "completes at least one range in each language, and says which language ran which range" do
+      languages = languages_of(@run)
+      completions = @run.events.select { |e| e[:event] == "completed" && e[:step].start_with?("process_") }
+      completed = completions.map { |e| languages[[e[:step], e[:attempt]]] }
+      expect(completed.tally.keys).to contain_exactly("ruby", "python", "node")
+      # The claim stores the language with the attempt; a complete step's is its last attempt's.
+      @run.query("SELECT name, attempts, worker_language FROM workflow_steps WHERE role = 'worker'")
+          .each { |name, attempts, language| expect(language).to eq(languages[[name, Integer(attempts)]]) }
+      lines = @run.output.lines.grep(/^  ran +process_products_\d{3} \[/)
+      expect(lines.size).to eq(8)
+      expect(lines.join).to include("python attempt 1 (pid").and include("node attempt 1 (pid").and include("ruby attempt")
+      expect(@run.output).to match(/^  languages +ranges completed by ruby \d+, python \d+, node \d+;/)
+    end
+
+    it "kills a Python worker with SIGKILL mid-range, and its range resumes from the last checkpoint" do
+      killed = @run.events.find { |e| e[:event] == "killed" }
+      expect(killed).not_to be_nil, @run.output
+      expect(languages_of(@run)[[killed[:step], 1]]).to eq("python")
+      expect_killed_and_resumed(@run, killed[:step], 1)
+    end
+
+    it "stops a Node worker whose connection was terminated, and retries its attempt from the last checkpoint" do
+      cut = @run.events.find { |e| e[:event] == "disconnected" }
+      expect(cut).not_to be_nil, @run.output
+      expect(languages_of(@run)[[cut[:step], 1]]).to eq("node")
+      log = expect_taken_over(@run, cut[:step], "disconnected")
+      expect(@run.log).to include("worker #{cut[:detail]["pid"]}: lost the database connection")
+      expect(log.select { |e| e[:attempt] == 1 && e[:at] > cut[:at] }).to be_empty
+    end
+  end
+
   describe "--cursor uuid" do
     before(:context) do
       @run = DemoSpecRun.new("--rows", "3000", "--workers", "3", "--checkpoint-every", "100", "--cursor", "uuid",
@@ -436,5 +495,11 @@ RSpec.describe "the demo (demo/run.rb)" do
     _, error, status = Open3.capture3(RbConfig.ruby, DemoSpecRun::SCRIPT, "--drop-connection")
     expect(status.exitstatus).to eq(2)
     expect(error).to include("--drop-connection needs --store postgres")
+    _, error, status = Open3.capture3(RbConfig.ruby, DemoSpecRun::SCRIPT, "--languages", "ruby,python")
+    expect(status.exitstatus).to eq(2)
+    expect(error).to include("--languages ruby,python needs --store postgres")
+    _, error, status = Open3.capture3(RbConfig.ruby, DemoSpecRun::SCRIPT, "--store", "postgres", "--languages", "ruby,cobol")
+    expect(status.exitstatus).to eq(2)
+    expect(error).to include("--languages cobol (one of ruby, python, node)")
   end
 end
