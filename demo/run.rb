@@ -31,13 +31,17 @@ module Demo
   # dataset (the no_batches path). Exit status 0 when every run adds up, 1 when one does not,
   # 2 for bad options, 130 when interrupted.
   module CLI
-    DEFAULTS = { rows: 200_000, workers: 4, parallel: nil, checkpoint_every: 1_000, strategy: "continue_on_failure",
+    DEFAULTS = { rows: 200_000, workers: nil, parallel: nil, checkpoint_every: 1_000, strategy: "continue_on_failure",
                  cursor: "integer", seed: 42, db: nil, kills: 1, pace: 25_000, corrupt: nil, empty_run: true,
                  store: "sqlite", lease: 2.0, freeze: false, disconnect: false, languages: ["ruby"] }.freeze
     # Worker processes at a time by default: on PostgreSQL more than there are steps, so that
     # some stand by to take over a step whose lease expires.
     PARALLEL = { "sqlite" => 2, "postgres" => 6 }.freeze
     STORES = %w[sqlite postgres].freeze
+    # Worker steps by default: 4, or 12 with workers in more languages than Ruby, so that those
+    # that start slower (Python's) still find ranges left to claim.
+    WORKERS = 4
+    LANGUAGE_WORKERS = 12
 
     module_function
 
@@ -162,7 +166,9 @@ module Demo
       OptionParser.new do |o|
         o.banner = "Usage: ruby demo/run.rb [options]     through rake: rake demo DEMO_ARGS=\"[options]\""
         o.on("--rows N", Integer, "Products in the dataset (default 200000)") { |n| options.rows = n }
-        o.on("--workers N", Integer, "Worker steps the analyzer asks for (default 4)") { |n| options.workers = n }
+        o.on("--workers N", Integer, "Worker steps the analyzer asks for (default 4; 12 with --languages)") do |n|
+          options.workers = n
+        end
         o.on("--parallel N", Integer, "Worker processes at a time (default 2 on SQLite, 6 on PostgreSQL)") do |n|
           options.parallel = n
         end
@@ -201,6 +207,7 @@ module Demo
 
     def check(options)
       options.parallel ||= PARALLEL.fetch(options.store)
+      options.workers ||= options.languages == ["ruby"] ? WORKERS : LANGUAGE_WORKERS
       if options.disconnect && options.store != "postgres"
         raise OptionParser::InvalidArgument, "--drop-connection needs --store postgres (a SQLite file has no connection)"
       end
