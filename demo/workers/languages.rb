@@ -59,7 +59,7 @@ module Demo
       raise SetupError, "#{PYTHON} is missing: #{setup}" unless File.exist?(PYTHON) && File.exist?(BUILD_PYTHON)
 
       stamp = File.join(ROOT, ".deps/demo-python", STAMP)
-      sources = fingerprint("bindings/python/pyproject.toml", "bindings/python/src/**/*")
+      sources = fingerprint("bindings/python/pyproject.toml", "bindings/python/src/tasker_batch/*")
       return if File.exist?(stamp) && File.read(stamp) == sources
 
       started = now
