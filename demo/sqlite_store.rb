@@ -3,6 +3,7 @@
 require "json"
 require "sqlite3"
 require_relative "store"
+require_relative "sql_file"
 
 module Demo
   # The demo's embedded store: workflow steps, their edges, an event log and the products, in one
@@ -53,8 +54,9 @@ module Demo
     }.freeze
 
     STEP_COLUMNS = "name, role, state, attempts, inputs, results, checkpoint, error"
-    # A worker step a claim may take (?1: now, ?2: the attempts a step may have).
-    CLAIMABLE = "role = 'worker' AND (state = 'pending' OR (state = 'running' AND lease_expires_at < ?1 AND attempts < ?2))"
+    # The statements that the workers of every language run (the claim, the fenced write, the
+    # products of a range), from demo/sql/sqlite.sql.
+    SQL = SqlFile.load("sqlite")
 
     # A new store at `path` for products keyed by `cursor` ("integer" or "uuid").
     def self.create(path, cursor:)
@@ -124,8 +126,7 @@ module Demo
 
     # Up to `limit` [id, price_cents] pairs with `from <= id < before` (nil: open end), in key order.
     def products(from:, before:, limit:)
-      @db.execute("SELECT id, price_cents FROM products WHERE id >= ?1 AND (?2 IS NULL OR id < ?2) ORDER BY id LIMIT ?3",
-                  [from, before, limit])
+      @db.execute(SQL.fetch("products"), "start" => from, "before" => before, "limit" => limit)
     end
 
     # --- steps ---------------------------------------------------------------------------
@@ -176,19 +177,17 @@ module Demo
     # now. nil when there is none. SQLite has one writer at a time, so the write transaction
     # (BEGIN IMMEDIATE) is what keeps two workers from taking the same step.
     def claim_next(holder:, lease:, max_attempts: Store::MAX_ATTEMPTS, language: "ruby")
-      return nil unless @db.get_first_value("SELECT 1 FROM workflow_steps WHERE #{CLAIMABLE} LIMIT 1", [now, max_attempts])
+      return nil unless @db.get_first_value(SQL.fetch("claimable"), "now" => now, "max_attempts" => max_attempts)
 
       transaction do
         at = now
-        taken = @db.get_first_row("SELECT name, state, attempts, claimed_by, lease_expires_at FROM workflow_steps " \
-                                  "WHERE #{CLAIMABLE} ORDER BY name LIMIT 1", [at, max_attempts])
+        taken = @db.get_first_row(SQL.fetch("claim_pick"), "now" => at, "max_attempts" => max_attempts)
         return nil unless taken
 
         name, state, attempts, was_holder, was_lease = taken
-        @db.execute("UPDATE workflow_steps SET state = 'running', attempts = attempts + 1, claimed_by = ?, " \
-                    "worker_language = ?, lease_expires_at = ?, updated_at = ? WHERE name = ?",
-                    [holder, language, at + lease, at, name])
-        row = @db.get_first_row("SELECT #{STEP_COLUMNS} FROM workflow_steps WHERE name = ?", [name])
+        @db.execute(SQL.fetch("claim_take"), "holder" => holder, "language" => language, "now" => at, "lease" => lease,
+                                             "name" => name)
+        row = @db.get_first_row(SQL.fetch("step_row"), "name" => name)
         reclaimed = if state == "running"
                       { "lapsed_attempt" => attempts, "lapsed_holder" => was_holder, "lease_expired_at" => was_lease }
                     end
@@ -199,21 +198,15 @@ module Demo
 
     # Whether a worker step is still to be done or being done.
     def work_remaining?
-      !@db.get_first_value("SELECT 1 FROM workflow_steps WHERE role = 'worker' AND state IN ('pending', 'running') " \
-                           "LIMIT 1").nil?
+      !@db.get_first_value(SQL.fetch("work_remaining")).nil?
     end
 
     # Fails the running worker steps whose lease expired with no attempt left: nobody may take them.
     def expire_exhausted(max_attempts: Store::MAX_ATTEMPTS)
       transaction do
-        rows = @db.execute("SELECT name, attempts FROM workflow_steps WHERE role = 'worker' AND state = 'running' " \
-                           "AND lease_expires_at < ? AND attempts >= ?", [now, max_attempts])
-        rows.each do |name, attempts|
-          error = "the lease of attempt #{attempts} expired and no attempt is left"
-          @db.execute("UPDATE workflow_steps SET state = 'failed', error = ?, updated_at = ? WHERE name = ?",
-                      [error, now, name])
-          record_event(name, attempts, "failed", "error" => error)
-        end
+        at = now
+        @db.execute(SQL.fetch("log_exhausted"), "now" => at, "max_attempts" => max_attempts)
+        @db.execute(SQL.fetch("fail_exhausted"), "now" => at, "max_attempts" => max_attempts)
       end
     end
 
@@ -300,8 +293,8 @@ module Demo
     end
 
     def record_event(step_name, attempt, event, detail = {})
-      @db.execute("INSERT INTO step_events (at, step, attempt, event, detail) VALUES (?, ?, ?, ?, ?)",
-                  [now, step_name, attempt, event, JSON.generate(detail)])
+      @db.execute(SQL.fetch("record_event"), "now" => now, "step" => step_name, "attempt" => attempt, "event" => event,
+                                              "detail" => JSON.generate(detail))
     end
 
     # Events with an id above `id`, oldest first: [{"id", "at", "step", "attempt", "event", "detail"}].
@@ -319,12 +312,10 @@ module Demo
     # transaction. Refused (StaleAttempt) unless the step is still running that attempt.
     def write_attempt(step, columns, event, detail)
       values = columns.to_h { |column, value| [column, json_value(column, value)] }
-      assignments = values.keys.map { |column| "#{column} = ?" }.join(", ")
+      assignments = values.keys.map { |column| "#{column} = :#{column}" }.join(", ")
       written = transaction do
-        at = now
-        @db.execute("UPDATE workflow_steps SET #{assignments}, lease_expires_at = ?, updated_at = ? " \
-                    "WHERE name = ? AND state = 'running' AND attempts = ?",
-                    [*values.values, at + step.lease.to_f, at, step.name, step.attempts])
+        @db.execute(SQL.fetch("write_attempt").gsub("{assignments}", assignments),
+                    values.merge("now" => now, "lease" => step.lease.to_f, "name" => step.name, "attempt" => step.attempts))
         changed = @db.changes == 1
         record_event(step.name, step.attempts, event, detail) if changed
         changed
