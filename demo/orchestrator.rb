@@ -30,6 +30,7 @@ module Demo
       @settings = settings
       @faults = faults
       @running = [] # worker process ids
+      @languages = {} # worker process id => its language
       @processes = 0
       @last_event = 0
     end
@@ -120,12 +121,12 @@ module Demo
       @store.product_count(from: inputs.dig("cursor", "start_cursor"), before: inputs.dig("cursor", "end_cursor"))
     end
 
-    # A worker process, in the next of the run's languages (in turn).
-    def start
-      language = @settings.languages[@processes % @settings.languages.size]
+    # A worker process in `language`, by default the next of the run's languages (in turn).
+    def start(language = @settings.languages[@processes % @settings.languages.size])
       pid = Process.spawn(*Languages.command(language, @store.locator, @settings.lease),
                           in: File::NULL, %i[out err] => [@log_path, "a"])
       @faults.spawned(pid, language) if @faults.respond_to?(:spawned)
+      @languages[pid] = language
       @processes += 1
       @spawns_left -= 1
       @running << pid
@@ -133,7 +134,7 @@ module Demo
 
     # Collects the worker processes that ended. A worker records how each of its attempts ended;
     # the attempt of one that could not (killed) is handled here. A process that ended while work
-    # is left is replaced.
+    # is left is replaced, by one in the same language (as a process manager restarts a service).
     def reap
       until @running.empty?
         pid, status = Process.wait2(-1, Process::WNOHANG)
@@ -141,7 +142,8 @@ module Demo
 
         @running.delete(pid)
         crashed(pid, status) if status.signaled?
-        start if @store.work_remaining? && @running.size < @settings.parallel && @spawns_left.positive?
+        language = @languages.delete(pid)
+        start(language) if @store.work_remaining? && @running.size < @settings.parallel && @spawns_left.positive?
       end
     end
 

@@ -297,20 +297,27 @@ RSpec.describe "the demo (demo/run.rb)" do
     end
   end
 
-  describe "--languages ruby,python,node: workers in three languages on one PostgreSQL store" do
+  describe "--languages: workers in three languages on one store" do
     # Each language's worker processes through its own package (the gem; the wheel built from
     # bindings/python, with psycopg; the npm package packed from bindings/node, with pg), all
     # claiming from the same steps. 8 ranges for 6 processes: the slower starters get work too.
+    # Beside it, Ruby and Python workers on SQLite (Python's own sqlite3).
     before(:context) do
+      sqlite = Thread.new do
+        DemoSpecRun.new("--languages", "ruby,python", "--rows", "3000", "--workers", "6", "--checkpoint-every", "50",
+                        "--no-empty-run", pace: "500").run
+      end
       @server = Demo::PostgresServer.new
       @server.start
       @run = DemoSpecRun.new("--languages", "ruby,python,node", "--rows", "4800", "--workers", "8",
                              "--checkpoint-every", "50", "--lease", "1.5", "--drop-connection", "--no-empty-run",
                              database_url: @server.url, pace: "200").run
+      @sqlite = sqlite.value
     end
 
     after(:context) do
       @run&.finish
+      @sqlite&.finish
       @server&.stop
     end
 
@@ -319,13 +326,13 @@ RSpec.describe "the demo (demo/run.rb)" do
       run.events.select { |e| e[:event] == "started" }.to_h { |e| [[e[:step], e[:attempt]], e[:detail]["language"]] }
     end
 
-    it "aggregates exactly the dataset's rows and price sum" do
+    it "on PostgreSQL, aggregates exactly the dataset's rows and price sum" do
       expect(@run.status.exitstatus).to eq(0), @run.output
       expect(@run.output).to include("known: equal; 4,800 of 4,800 rows").and match(/^  verdict +ok$/)
       expect_exact_totals(@run, 4800)
     end
 
-    it "completes at least one range in each language, and says which language ran which range" do
+    it "on PostgreSQL, completes at least one range in each language, and says which language ran which range" do
       languages = languages_of(@run)
       completions = @run.events.select { |e| e[:event] == "completed" && e[:step].start_with?("process_") }
       completed = completions.map { |e| languages[[e[:step], e[:attempt]]] }
@@ -339,14 +346,26 @@ RSpec.describe "the demo (demo/run.rb)" do
       expect(@run.output).to match(/^  languages +ranges completed by ruby \d+, python \d+, node \d+;/)
     end
 
-    it "kills a Python worker with SIGKILL mid-range, and its range resumes from the last checkpoint" do
+    it "on PostgreSQL, kills a Python worker with SIGKILL mid-range, and its range resumes from the last checkpoint" do
       killed = @run.events.find { |e| e[:event] == "killed" }
       expect(killed).not_to be_nil, @run.output
       expect(languages_of(@run)[[killed[:step], 1]]).to eq("python")
       expect_killed_and_resumed(@run, killed[:step], 1)
     end
 
-    it "stops a Node worker whose connection was terminated, and retries its attempt from the last checkpoint" do
+    it "on SQLite, runs Ruby and Python workers on one file: the totals, a range each, a Python worker killed and resumed" do
+      expect(@sqlite.status.exitstatus).to eq(0), @sqlite.output
+      expect_exact_totals(@sqlite, 3000)
+      languages = languages_of(@sqlite)
+      completions = @sqlite.events.select { |e| e[:event] == "completed" && e[:step].start_with?("process_") }
+      expect(completions.map { |e| languages[[e[:step], e[:attempt]]] }.uniq).to contain_exactly("ruby", "python")
+      killed = @sqlite.events.find { |e| e[:event] == "killed" }
+      expect(killed).not_to be_nil, @sqlite.output
+      expect(languages[[killed[:step], 1]]).to eq("python")
+      expect_killed_and_resumed(@sqlite, killed[:step], 1)
+    end
+
+    it "on PostgreSQL, stops a Node worker whose connection was terminated, and retries its attempt from the last checkpoint" do
       cut = @run.events.find { |e| e[:event] == "disconnected" }
       expect(cut).not_to be_nil, @run.output
       expect(languages_of(@run)[[cut[:step], 1]]).to eq("node")
@@ -495,9 +514,9 @@ RSpec.describe "the demo (demo/run.rb)" do
     _, error, status = Open3.capture3(RbConfig.ruby, DemoSpecRun::SCRIPT, "--drop-connection")
     expect(status.exitstatus).to eq(2)
     expect(error).to include("--drop-connection needs --store postgres")
-    _, error, status = Open3.capture3(RbConfig.ruby, DemoSpecRun::SCRIPT, "--languages", "ruby,python")
+    _, error, status = Open3.capture3(RbConfig.ruby, DemoSpecRun::SCRIPT, "--languages", "ruby,node")
     expect(status.exitstatus).to eq(2)
-    expect(error).to include("--languages ruby,python needs --store postgres")
+    expect(error).to include("--languages ruby,node needs --store postgres")
     _, error, status = Open3.capture3(RbConfig.ruby, DemoSpecRun::SCRIPT, "--store", "postgres", "--languages", "ruby,cobol")
     expect(status.exitstatus).to eq(2)
     expect(error).to include("--languages cobol (one of ruby, python, node)")
