@@ -307,17 +307,24 @@ RSpec.describe "the demo (demo/run.rb)" do
         DemoSpecRun.new("--languages", "ruby,python", "--rows", "3000", "--workers", "6", "--checkpoint-every", "50",
                         "--no-empty-run", pace: "500").run
       end
+      # Python and Node workers only, one step corrupt, on a server the demo starts itself.
+      corrupt = Thread.new do
+        DemoSpecRun.new("--store", "postgres", "--languages", "python,node", "--rows", "1000", "--workers", "2",
+                        "--corrupt", "--no-kill", "--no-empty-run").run
+      end
       @server = Demo::PostgresServer.new
       @server.start
       @run = DemoSpecRun.new("--languages", "ruby,python,node", "--rows", "4800", "--workers", "8",
                              "--checkpoint-every", "50", "--lease", "1.5", "--drop-connection", "--no-empty-run",
                              database_url: @server.url, pace: "200").run
       @sqlite = sqlite.value
+      @corrupt = corrupt.value
     end
 
     after(:context) do
       @run&.finish
       @sqlite&.finish
+      @corrupt&.finish
       @server&.stop
     end
 
@@ -363,6 +370,14 @@ RSpec.describe "the demo (demo/run.rb)" do
       expect(killed).not_to be_nil, @sqlite.output
       expect(languages[[killed[:step], 1]]).to eq("python")
       expect_killed_and_resumed(@sqlite, killed[:step], 1)
+    end
+
+    it "has the Python and Node workers refuse a corrupt step in the core's words, without running it" do
+      expect(@corrupt.status.exitstatus).to eq(1), @corrupt.output
+      expect(@corrupt.output).to include("process_products_002 not run: type_mismatch at results: invalid type: string")
+      expect(@corrupt.output).to match(/^  failed +process_products_002 \[500, 1000\): type_mismatch at results/)
+      expect(@corrupt.output).to match(/^  coverage +INCOMPLETE: 1 gap \[500, 1000\)/).and match(/^  verdict +FAILED/)
+      expect(@corrupt.output).not_to match(/process_products_002 (started|completed)/)
     end
 
     it "on PostgreSQL, stops a Node worker whose connection was terminated, and retries its attempt from the last checkpoint" do
