@@ -211,6 +211,8 @@ module Demo
       if options.disconnect && options.store != "postgres"
         raise OptionParser::InvalidArgument, "--drop-connection needs --store postgres (a SQLite file has no connection)"
       end
+      raise OptionParser::InvalidArgument, "--languages needs at least one language" if options.languages.empty?
+
       unknown = options.languages - Languages::ALL
       raise OptionParser::InvalidArgument, "--languages #{unknown.join(",")} (one of #{Languages::ALL.join(", ")})" unless unknown.empty?
       if options.store != "postgres" && options.languages.include?("node")
