@@ -16,8 +16,7 @@ use crate::path::JsonPath;
 use crate::worker_inputs::WorkerInputsRef;
 
 /// What became of one failed range.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RedriveKind {
     /// The remainder was cut into children by the partitioners' arithmetic or at boundaries.
     Split,
@@ -27,6 +26,24 @@ pub enum RedriveKind {
     Opaque,
     /// The checkpoint is at the end (or the range is empty): no child.
     Nothing,
+}
+
+/// Read from its wire spelling (a string: every front end's deserializer gives one).
+impl<'de> Deserialize<'de> for RedriveKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const ALL: [RedriveKind; 4] = [
+            RedriveKind::Split,
+            RedriveKind::Whole,
+            RedriveKind::Opaque,
+            RedriveKind::Nothing,
+        ];
+        let text = String::deserialize(deserializer)?;
+        ALL.into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| {
+                serde::de::Error::unknown_variant(&text, &["split", "whole", "opaque", "nothing"])
+            })
+    }
 }
 
 impl RedriveKind {
