@@ -171,6 +171,9 @@ impl<'a> Ranges<'a> {
 
     /// Adds the redrives, in order, checking each against what came before it.
     pub(crate) fn add(&mut self, records: &'a [RedriveRecord], batchable: &str) -> Result<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
         let mut index: HashMap<&'a str, usize> = HashMap::with_capacity(self.configs.len());
         for (i, config) in self.configs.iter().enumerate() {
             if index.insert(config.batch_id.as_str(), i).is_some() {
