@@ -635,3 +635,56 @@ proptest! {
         redrive_then_converge(&kind, &cuts, &items, failed, at, false, split, nested)?;
     }
 }
+
+/// Convergence handles any depth of redrive, in time and memory linear in its input: a chain of
+/// 400 redrives, each parent failing one key past its start, converges with the totals of the
+/// whole range and complete coverage.
+#[test]
+fn a_deep_chain_of_redrives_converges() {
+    const DEPTH: u64 = 400;
+    const END: u64 = 1000;
+    let outcome = json!({"type": "create_batches", "worker_template_name": "w", "worker_count": 1,
+                         "cursor_configs": [{"batch_id": "001", "start_cursor": 0, "end_cursor": END, "batch_size": END}],
+                         "total_items": END});
+    let mut results = serde_json::Map::new();
+    results.insert(
+        "analyze".into(),
+        json!({"batch_processing_outcome": outcome}),
+    );
+    let mut redrives = Vec::new();
+    let mut parent = "001".to_owned();
+    for k in 0..DEPTH {
+        let child = format!("{parent}.1");
+        results.insert(format!("w_{parent}"), json!({"success": false}));
+        redrives.push(json!({
+            "redriven": [{"parent_batch_id": parent, "redrive": "split", "checkpoint_cursor": k + 1,
+                          "processed_count": 1, "accumulated_results": {"items_succeeded": 1, "amount": k},
+                          "child_batch_ids": [child]}],
+            "cursor_configs": [{"batch_id": child, "start_cursor": k + 1, "end_cursor": END,
+                                "batch_size": END - k - 1, "parent_batch_id": parent}],
+        }));
+        parent = child;
+    }
+    let left = END - DEPTH;
+    let last: u64 = (DEPTH..END).sum();
+    results.insert(
+        format!("w_{parent}"),
+        json!({"items_processed": left, "items_succeeded": left, "amount": last}),
+    );
+    let request = json!({"reducers": {"amount": "sum"}, "dependency_results": results,
+                         "batchable_step_name": "analyze", "worker_prefix": "w_", "redrives": redrives});
+    let out = call("converge", &request.to_string()).unwrap();
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    let value: Value = serde_json::from_str(&out.value).unwrap();
+    assert_eq!(value["aggregation"]["total_processed"], json!(END));
+    assert_eq!(value["aggregation"]["total_succeeded"], json!(END));
+    assert_eq!(
+        value["aggregation"]["custom"]["amount"],
+        json!((0..END).sum::<u64>())
+    );
+    assert_eq!(value["failed_batches"], json!([]));
+    assert_eq!(
+        value["coverage"],
+        json!({"checked": true, "complete": true, "gaps": [], "overlaps": []})
+    );
+}
