@@ -79,6 +79,7 @@ module Demo
         # One row more than a checkpoint's worth: its key is where the next chunk starts.
         rows = @store.products(from: cursor, before: batch.end_cursor, limit: every + 1)
         rows.first(every).each do |id, price_cents|
+          Poison.check!(step, count)
           sum += price_cents
           count += 1
           last_id = id
@@ -88,7 +89,8 @@ module Demo
 
         cursor = rows.last.first
         results = update_workflow_step_results("checkpoint_cursor" => cursor, "processed_count" => count,
-                                               "accumulated_results" => { "price_cents" => sum })
+                                               "accumulated_results" => { "price_cents" => sum,
+                                                                          "items_succeeded" => count })
         @store.save_checkpoint(step, results)
       end
       finish(step, batch, count, sum, last_id)
@@ -140,13 +142,14 @@ module Demo
   # counters, and the price sums with a `sum` reducer), applies the failure strategy and checks
   # that the finished ranges cover the key space.
   # Its step inputs: {"failure_strategy" => String}.
+  # `redrives`: the outputs of the core's `redrive` for this task, in order (see Redriver).
   class SumPrices
     include TaskerCore::StepHandler::Mixins::Batchable
 
-    def call(step, dependency_results)
+    def call(step, dependency_results, redrives: nil)
       scenario = detect_aggregation_scenario(dependency_results, ANALYZER, "#{WORKER_TEMPLATE}_")
       converged = scenario.converge(failure_strategy: step.inputs.fetch("failure_strategy"), check_coverage: true,
-                                    reducers: { "price_cents" => "sum" })
+                                    reducers: { "price_cents" => "sum" }, redrives: redrives)
       { "success" => converged.fetch("status") == "succeeded", "result" => converged }
     end
   end

@@ -19,10 +19,11 @@ module Demo
 
     # What a run produced: the expansion plan, the convergence step's result, the worker
     # processes started, and the rows in each worker's range.
-    Result = Struct.new(:plan, :convergence, :processes, :rows_by_worker, keyword_init: true)
+    # `redrive`: what the redrive did (Redriver::Done), or nil.
+    Result = Struct.new(:plan, :convergence, :processes, :rows_by_worker, :redrive, keyword_init: true)
 
-    # `settings` responds to workers, cursor, parallel, checkpoint_every, pace, strategy, lease and
-    # languages (those of the worker processes, started in turn).
+    # `settings` responds to workers, cursor, parallel, checkpoint_every, pace, strategy, lease,
+    # languages (those of the worker processes, started in turn), poison and pieces.
     def initialize(store:, log_path:, display:, settings:, faults:)
       @store = store
       @log_path = log_path
@@ -40,8 +41,9 @@ module Demo
       @store.add_step(CONVERGENCE, "convergence", "failure_strategy" => @settings.strategy)
       plan = expand(analyze)
       run_workers(plan)
-      convergence = converge
-      Result.new(plan: plan, convergence: convergence, processes: @processes, rows_by_worker: @rows)
+      redrive = redrive_failed(plan)
+      convergence = converge(redrive)
+      Result.new(plan: plan, convergence: convergence, processes: @processes, rows_by_worker: @rows, redrive: redrive)
     ensure
       stop_workers
     end
@@ -67,7 +69,7 @@ module Demo
         :expand_outcome,
         "batchable_step_name" => ANALYZER, "worker_template_name" => WORKER_TEMPLATE,
         "convergence_step_names" => [CONVERGENCE], "outcome" => outcome,
-        "initialization" => { "checkpoint_every" => @settings.checkpoint_every, "rows_per_second" => @settings.pace },
+        "initialization" => initialization(outcome),
         "batch_metadata" => { "cursor_field" => "id", "failure_strategy" => @settings.strategy }
       )
       @store.add_plan(plan)
@@ -80,12 +82,31 @@ module Demo
       plan
     end
 
+    # The template's inputs; with --poison, the poison for the first worker's step (demo/redrive.rb).
+    def initialization(outcome)
+      init = { "checkpoint_every" => @settings.checkpoint_every, "rows_per_second" => @settings.pace }
+      first = outcome["cursor_configs"]&.first
+      return init unless @settings.poison.positive? && first
+
+      name = "#{WORKER_TEMPLATE}_#{first["batch_id"]}"
+      init.merge(Poison::KEY => Poison.entry(name, rows_in("cursor" => first), @settings.poison, @settings.checkpoint_every))
+    end
+
+    # With --poison: the failed batches' remainders redriven into children, which the workers run.
+    def redrive_failed(plan)
+      return nil unless @settings.poison.positive? && plan["scenario"] == "with_batches"
+
+      done = Redriver.new(store: @store, display: @display, pieces: @settings.pieces).redrive(plan)
+      run_workers(done.output) if done
+      done
+    end
+
     def run_workers(plan)
-      @rows = plan["workers"].to_h { |worker| [worker["name"], rows_in(worker["inputs"])] }
+      @rows = (@rows || {}).merge(plan["workers"].to_h { |worker| [worker["name"], rows_in(worker["inputs"])] })
       @faults.arm(@rows).each { |line| @display.item("faults", line) } if plan["scenario"] == "with_batches"
       # Replacements for processes that end while work is left: enough for every attempt of
       # every step, and not endless when workers cannot start at all.
-      @spawns_left = @settings.parallel + (@rows.size * Store::MAX_ATTEMPTS)
+      @spawns_left = @settings.parallel + (plan["workers"].size * Store::MAX_ATTEMPTS)
       start while @running.size < @settings.parallel
       until @running.empty?
         sleep POLL_SECONDS
@@ -99,8 +120,11 @@ module Demo
       @display.finish
     end
 
-    def converge
-      result = run_inline(CONVERGENCE) { |step| SumPrices.new.call(step, @store.dependency_results(CONVERGENCE)) }
+    def converge(redrive)
+      redrives = redrive && [redrive.output]
+      result = run_inline(CONVERGENCE) do |step|
+        SumPrices.new.call(step, @store.dependency_results(CONVERGENCE), redrives: redrives)
+      end
       converged = result["result"]
       why = converged["reason"] ? "; #{converged["reason"]}" : " (#{converged["failure_strategy"]})"
       @display.item("converged", "#{CONVERGENCE}: #{converged["scenario"]}, #{converged["status"]}#{why}")

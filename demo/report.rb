@@ -52,12 +52,14 @@ module Demo
 
     def worker_rows
       processes = Demo.plural(@result.processes, "process", "processes")
-      rows = [["workers", "#{Demo.plural(@result.plan["worker_count"], "step")}, #{processes} (#{@parallel} at a time)"],
+      children = @result.redrive ? " and #{Demo.plural(@result.redrive.output["worker_count"], "redriven child", "redriven children")}" : ""
+      rows = [["workers", "#{Demo.plural(@result.plan["worker_count"], "step")}#{children}, #{processes} (#{@parallel} at a time)"],
               ["items", items],
               ["success rate", format("%.1f%%", aggregation["success_rate"] * 100)]]
       rows += crash_rows
       rows += takeover_rows
       rows += LanguageReport.rows(@events, @result.plan)
+      rows += redrive_rows
       rows += converged["failed_batches"].map { |failed| ["failed", failure(failed)] }
       rows << ["coverage", coverage]
     end
@@ -111,6 +113,38 @@ module Demo
         end
         rows
       end
+    end
+
+    # The poisoned parent (how it failed for good, past which checkpoint), what the isolate look
+    # listed, and each child of its redrive: its range, who ran it, what it counted.
+    def redrive_rows
+      done = @result.redrive
+      return [] unless done
+
+      rows = done.failed.map do |failed|
+        attempts = @events.count { |e| e["step"] == failed["name"] && e["event"] == "failed" }
+        ["isolated", "#{failed["name"]} #{Demo.range(failed)} failed for good after #{Demo.plural(attempts, "attempt")}, " \
+                     "its last checkpoint at cursor #{failed["checkpoint_cursor"].inspect} " \
+                     "(#{Demo.count(failed["processed_count"].to_i)} rows done)"]
+      end
+      done.output["redriven"].each do |entry|
+        rows << ["redriven", "#{WORKER_TEMPLATE}_#{entry["parent_batch_id"]}: #{entry["redrive"]}; its done part " \
+                             "#{entry["done"] ? Demo.range(entry["done"]) : "none"} counted from its checkpoint, " \
+                             "its remainder #{entry["remainder"] ? Demo.range(entry["remainder"]) : "none"} in " \
+                             "#{Demo.plural(entry["child_batch_ids"].size, "child", "children")}"]
+      end
+      done.output["workers"].each { |worker| rows << ["child", child(worker)] }
+      rows
+    end
+
+    def child(worker)
+      name = worker["name"]
+      ran = @events.select { |e| e["step"] == name && e["event"] == "started" }.map { |e| e["detail"]["pid"] }.uniq
+      completed = @events.reverse.find { |e| e["step"] == name && e["event"] == "completed" }
+      what = completed ? "#{Demo.count(completed["detail"]["items_processed"])} rows, " \
+                         "#{Demo.count(completed["detail"]["price_cents"])} cents" : "did not complete"
+      "#{name} #{Demo.range(worker["inputs"]["cursor"])} (parent #{worker["inputs"]["cursor"]["parent_batch_id"]}), " \
+        "run by pid #{ran.join(", ")}: #{what}"
     end
 
     def resumed(event)

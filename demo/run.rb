@@ -16,6 +16,7 @@ require_relative "dataset"
 require_relative "handlers"
 require_relative "faults"
 require_relative "display"
+require_relative "redrive"
 require_relative "orchestrator"
 require_relative "report"
 require_relative "workers/language_faults"
@@ -25,6 +26,7 @@ module Demo
   # The demo's options; see `ruby demo/run.rb --help`.
   Options = Struct.new(:rows, :workers, :parallel, :checkpoint_every, :strategy, :cursor, :seed, :db, :kills,
                        :pace, :corrupt, :empty_run, :store, :lease, :freeze, :disconnect, :languages,
+                       :poison, :pieces,
                        keyword_init: true)
 
   # `ruby demo/run.rb [options]`: a run over the generated products, then a tiny run over an empty
@@ -33,7 +35,8 @@ module Demo
   module CLI
     DEFAULTS = { rows: 200_000, workers: nil, parallel: nil, checkpoint_every: 1_000, strategy: "continue_on_failure",
                  cursor: "integer", seed: 42, db: nil, kills: 1, pace: 25_000, corrupt: nil, empty_run: true,
-                 store: "sqlite", lease: 2.0, freeze: false, disconnect: false, languages: ["ruby"] }.freeze
+                 store: "sqlite", lease: 2.0, freeze: false, disconnect: false, languages: ["ruby"],
+                 poison: 0, pieces: 3 }.freeze
     # Worker processes at a time by default: on PostgreSQL more than there are steps, so that
     # some stand by to take over a step whose lease expires.
     PARALLEL = { "sqlite" => 2, "postgres" => 6 }.freeze
@@ -56,7 +59,9 @@ module Demo
         ok = run(options, dir, display, database, name: "products", title: headline(options))
         if options.empty_run && options.rows.positive?
           display.line
-          empty = options.dup.tap { |o| o.rows, o.kills, o.corrupt, o.freeze, o.disconnect = 0, 0, nil, false, false }
+          empty = options.dup.tap do |o|
+            o.rows, o.kills, o.corrupt, o.freeze, o.disconnect, o.poison = 0, 0, nil, false, false, 0
+          end
           ok = run(empty, dir, display, database, name: "empty", title: "Empty dataset: the no_batches path") && ok
         end
         ok
@@ -201,6 +206,12 @@ module Demo
         end
         o.on("--languages LIST", Array, "Worker processes in these languages, in turn: ruby (default),",
              "python, node (node needs --store postgres)") { |list| options.languages = list }
+        o.on("--poison N", Integer, "N rows of the first worker's range, past a checkpoint, that its step",
+             "cannot get past: it fails for good, and its remainder is redriven",
+             "in pieces (needs --strategy isolate; see demo/README.md)") { |n| options.poison = n }
+        o.on("--redrive-pieces N", Integer, "Pieces each failed remainder is redriven in (default 3)") do |n|
+          options.pieces = n
+        end
         o.on("--[no-]empty-run", "Run the empty dataset afterwards (default: yes)") { |b| options.empty_run = b }
       end
     end
@@ -223,7 +234,16 @@ module Demo
         raise OptionParser::InvalidArgument, "--freeze needs --parallel 2 or more (another worker takes the step over)"
       end
 
-      { rows: 0, workers: 1, parallel: 1, checkpoint_every: 1, pace: 0, lease: 0.1 }.each do |name, minimum|
+      if options.poison.positive? && options.strategy != "isolate"
+        raise OptionParser::InvalidArgument, "--poison needs --strategy isolate (what isolate lists is redriven)"
+      end
+      if options.poison.positive? && options.languages != ["ruby"]
+        raise OptionParser::InvalidArgument, "--poison runs with Ruby workers only (the poisoned step is the Ruby " \
+                                             "worker's), not with --languages #{options.languages.join(",")}"
+      end
+
+      { rows: 0, workers: 1, parallel: 1, checkpoint_every: 1, pace: 0, lease: 0.1, poison: 0,
+        pieces: 1 }.each do |name, minimum|
         next if options[name] >= minimum
 
         raise OptionParser::InvalidArgument, "--#{name.to_s.tr("_", "-")} #{options[name]} (at least #{minimum})"

@@ -19,6 +19,7 @@ $LOAD_PATH.unshift(File.expand_path("../lib", __dir__))
 require "tasker_batch"
 require_relative "store"
 require_relative "handlers"
+require_relative "redrive"
 
 module Demo
   # The claim loop of one worker process.
@@ -70,11 +71,21 @@ module Demo
       warn "#{claim.name}: #{e.message}"
     rescue StaleAttempt
       raise
+    rescue PoisonedRow => e
+      poisoned(step, e)
     rescue StandardError => e
       raise if @store.lost_connection?(e)
 
       @store.fail(step || claim.bare, e.message)
       warn "#{claim.name}: #{e.class}: #{e.message}"
+    end
+
+    # The step's attempt failed on its poison (demo/redrive.rb): retried from its checkpoint while
+    # attempts are left, as a crash is; then it stays failed, for convergence to list.
+    def poisoned(step, error)
+      @store.fail(step, error.message)
+      @store.reset(step, TaskerCore::BatchProcessing.reset_for_retry(step)) if step.attempts < Store::MAX_ATTEMPTS
+      warn "#{step.name}: #{error.message}"
     end
   end
 end

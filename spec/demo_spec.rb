@@ -390,6 +390,73 @@ RSpec.describe "the demo (demo/run.rb)" do
     end
   end
 
+  describe "--strategy isolate --poison 5: a range that fails for good past its checkpoint, redriven in pieces" do
+    before(:context) do
+      @server = Demo::PostgresServer.new
+      args = %w[--rows 2000 --workers 4 --checkpoint-every 100 --strategy isolate --poison 5 --no-kill --no-empty-run]
+      postgres = Thread.new do
+        @server.start
+        DemoSpecRun.new(*args, "--parallel", "4", database_url: @server.url, pace: "0").run
+      end
+      @sqlite = DemoSpecRun.new(*args, pace: "0").run
+      @postgres = postgres.value
+    end
+
+    after(:context) do
+      @sqlite&.finish
+      @postgres&.finish
+      @server&.stop
+    end
+
+    it "fails the poisoned step for good after 3 attempts, each past the same checkpoint" do
+      [@sqlite, @postgres].each do |run|
+        expect(run.status.exitstatus).to eq(0), run.output
+        expect(run.step("process_products_001")).to include(state: "failed", attempts: 3)
+        log = run.events("process_products_001")
+        failures = log.select { |e| e[:event] == "failed" }
+        expect(failures.map { |e| e[:detail]["error"] }).to all(start_with("poisoned row 200 "))
+        expect(failures.size).to eq(3)
+        resumes = log.select { |e| e[:event] == "started" && e[:attempt] > 1 }
+        expect(resumes.map { |e| e[:detail]["resume_cursor"] }).to eq([200, 200])
+      end
+    end
+
+    it "redrives the remainder into 3 children that tile [checkpoint, end) and that the workers ran" do
+      [@sqlite, @postgres].each do |run|
+        rows = run.dataset
+        names = run.query("SELECT name FROM workflow_steps WHERE name LIKE 'process_products_001.%' ORDER BY name").flatten
+        expect(names).to eq(%w[process_products_001.1 process_products_001.2 process_products_001.3])
+        cursors = names.map { |name| run.step(name)[:inputs]["cursor"] }
+        expect(cursors.map { |c| c["parent_batch_id"] }).to all(eq("001"))
+        expect(cursors.first["start_cursor"]).to eq(200)
+        expect(cursors.last["end_cursor"]).to eq(500)
+        cursors.each_cons(2) { |a, b| expect(a["end_cursor"]).to eq(b["start_cursor"]) }
+        names.zip(cursors).each do |name, cursor|
+          child = run.step(name)
+          expected = run.rows_in_range(rows, cursor)
+          result = JSON.parse(child[:results]).fetch("result")
+          expect(child[:state]).to eq("complete")
+          expect([result["items_processed"], result["price_cents"]]).to eq([expected.size, expected.sum { |_, p| p }])
+          expect(run.events(name).find { |e| e[:event] == "started" }[:detail]["pid"]).to be_a(Integer)
+        end
+        expect(run.output).to match(/^  child +process_products_001\.1 \[200, \d+\) \(parent 001\), run by pid \d+: /)
+      end
+    end
+
+    it "converges with the parent's checkpointed progress and its children: totals equal the dataset's" do
+      [@sqlite, @postgres].each do |run|
+        rows = run.dataset
+        converged = run.convergence
+        expect(converged).to include("status" => "succeeded", "failed_batches" => [], "reason" => nil)
+        expect(converged["coverage"]).to include("complete" => true, "gaps" => [], "overlaps" => [])
+        expect(converged["aggregation"]).to include("total_processed" => 2000, "total_succeeded" => 2000)
+        expect(converged.dig("aggregation", "custom", "price_cents")).to eq(rows.sum { |_, price| price })
+        expect(run.output).to include("known: equal; 2,000 of 2,000 rows").and match(/^  verdict +ok$/)
+        expect(run.output).to match(/^  isolated +process_products_001 \[0, 500\) failed for good after 3 attempts, /)
+      end
+    end
+  end
+
   describe "--cursor uuid" do
     before(:context) do
       @run = DemoSpecRun.new("--rows", "3000", "--workers", "3", "--checkpoint-every", "100", "--cursor", "uuid",
@@ -520,6 +587,22 @@ RSpec.describe "the demo (demo/run.rb)" do
       expect(server).not_to be_nil, @hung_up
       expect(DemoSpecServer.leftovers(server)).to be_empty
     end
+  end
+
+  it "refuses --poison without --strategy isolate" do
+    run = DemoSpecRun.new("--poison", "3").run
+    expect(run.status.exitstatus).to eq(2)
+    expect(run.output).to include("--poison needs --strategy isolate")
+  ensure
+    run&.finish
+  end
+
+  it "refuses --poison with workers in other languages" do
+    run = DemoSpecRun.new("--poison", "3", "--strategy", "isolate", "--languages", "ruby,python").run
+    expect(run.status.exitstatus).to eq(2)
+    expect(run.output).to include("--poison runs with Ruby workers only")
+  ensure
+    run&.finish
   end
 
   it "refuses bad options with exit status 2" do

@@ -349,3 +349,342 @@ fn a_runaway_split_is_refused() {
     .unwrap_err();
     assert_eq!(err.code.as_str(), "out_of_range");
 }
+
+// ------------------------------------------------------------------------------------------
+// Redrive, then converge (docs/contract.md §10): a dataset of items with known totals is split
+// into ranges, one worker fails past a checkpoint, its remainder is redriven (and one child
+// may fail and be redriven in turn), the children report what their ranges hold; convergence
+// must count every item exactly once and prove the coverage complete.
+
+/// One kind of ordered key, as positions on a u128 line.
+struct Kind {
+    /// The cursor for a position, and the position of a cursor (`None`: an open end).
+    cursor: fn(u128) -> Value,
+    position: fn(&Value) -> Option<u128>,
+    /// Integer ranges have `batch_size = end - start`; the others, the items they hold.
+    integer: bool,
+    /// The first position; the last range ends at `end` (`None`: open).
+    start: u128,
+    end: Option<u128>,
+}
+
+fn integer_kind() -> Kind {
+    Kind {
+        cursor: |k| json!(k as u64),
+        position: |v| v.as_u64().map(u128::from),
+        integer: true,
+        start: 0,
+        end: Some(1_000_000),
+    }
+}
+
+fn uuid_kind() -> Kind {
+    Kind {
+        cursor: |k| json!(format_uuid(k)),
+        position: |v| v.as_str().map(|s| parse_uuid(s).unwrap()),
+        integer: false,
+        start: 0,
+        end: None,
+    }
+}
+
+const EPOCH_2020: i128 = 1_577_836_800_000_000_000;
+
+/// Nanoseconds from 2020-01-01T00:00:00Z, over three years.
+fn timestamp_kind() -> Kind {
+    Kind {
+        cursor: |k| timestamp_text(EPOCH_2020 + k as i128),
+        position: |v| {
+            v.as_str()
+                .map(|s| (parse_timestamp(s).unwrap() - EPOCH_2020) as u128)
+        },
+        integer: false,
+        start: 0,
+        end: Some(3 * 365 * 86_400 * 1_000_000_000),
+    }
+}
+
+/// The items of `[start, end)` (`end` None: open): how many, and the sum of their amounts.
+fn held(items: &[u128], start: u128, end: Option<u128>) -> (u64, u64) {
+    items
+        .iter()
+        .filter(|&&k| k >= start && end.is_none_or(|e| k < e))
+        .fold((0, 0), |(n, sum), &k| (n + 1, sum + (k % 1000) as u64))
+}
+
+/// A worker's result for a range.
+fn result_of(items: &[u128], start: u128, end: Option<u128>) -> Value {
+    let (n, amount) = held(items, start, end);
+    json!({"items_processed": n, "items_succeeded": n, "amount": amount})
+}
+
+/// A config's range as positions.
+fn positions(config: &Value, kind: &Kind) -> (u128, Option<u128>) {
+    let at = kind.position;
+    (
+        at(&config["start_cursor"]).unwrap(),
+        at(&config["end_cursor"]),
+    )
+}
+
+/// What a failed worker says to redrive: its checkpoint at `c` and its progress up to it.
+fn failed_at(config: &Value, c: Option<u128>, kind: &Kind, items: &[u128]) -> Value {
+    let mut failed = json!({"batch_id": config["batch_id"], "name": format!("process_batch_{}", config["batch_id"].as_str().unwrap())});
+    if let Some(c) = c {
+        let (start, _) = positions(config, kind);
+        let (n, amount) = held(items, start, Some(c));
+        failed["checkpoint_cursor"] = (kind.cursor)(c);
+        failed["processed_count"] = json!(n);
+        failed["accumulated_results"] = json!({"amount": amount, "items_succeeded": n});
+    }
+    failed
+}
+
+/// `at` picks a checkpoint in `[start, end]` (an open end: anywhere from start on).
+fn checkpoint_in(start: u128, end: Option<u128>, at: u128) -> u128 {
+    match end {
+        Some(e) => start + at % (e - start + 1),
+        None => start + at % (u128::MAX - start),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn redrive_then_converge(
+    kind: &Kind,
+    cuts: &[u128],
+    items: &[u128],
+    failed_index: usize,
+    at: Option<u128>,
+    opaque: bool,
+    split: (&str, u32),
+    nested: Option<(usize, u128)>,
+) -> Result<(), TestCaseError> {
+    let mut cuts: Vec<u128> = cuts
+        .iter()
+        .map(|c| kind.start + 1 + c % (kind.end.unwrap_or(u128::MAX) - kind.start - 1))
+        .collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut bounds = vec![kind.start];
+    bounds.extend(cuts);
+    let ranges: Vec<(u128, Option<u128>)> = (0..bounds.len())
+        .map(|i| (bounds[i], bounds.get(i + 1).copied().or(kind.end)))
+        .collect();
+    let configs: Vec<Value> = ranges
+        .iter()
+        .enumerate()
+        .map(|(i, &(s, e))| {
+            let size = held(items, s, e).0;
+            json!({"batch_id": format!("{:03}", i + 1), "start_cursor": (kind.cursor)(s),
+                   "end_cursor": e.map_or(Value::Null, kind.cursor),
+                   "batch_size": if kind.integer { (e.unwrap() - s) as u64 } else { size }})
+        })
+        .collect();
+    let total: u64 = configs
+        .iter()
+        .map(|c| c["batch_size"].as_u64().unwrap())
+        .sum();
+    let outcome = json!({"type": "create_batches", "worker_template_name": "process_batch",
+                         "worker_count": configs.len(), "cursor_configs": configs, "total_items": total});
+
+    let mut results = serde_json::Map::new();
+    results.insert(
+        "analyze".into(),
+        json!({"batch_processing_outcome": outcome}),
+    );
+    let failed_index = failed_index % configs.len();
+    for (i, config) in configs.iter().enumerate() {
+        let (s, e) = ranges[i];
+        let name = format!("process_batch_{}", config["batch_id"].as_str().unwrap());
+        let result = if i == failed_index {
+            json!({"success": false, "error": "bad rows"})
+        } else {
+            result_of(items, s, e)
+        };
+        results.insert(name, result);
+    }
+
+    let parent = &configs[failed_index];
+    let (ps, pe) = ranges[failed_index];
+    let failed = if opaque {
+        let (n, amount) = held(items, ps, pe.map(|e| e.min(ps + 1)));
+        json!({"batch_id": parent["batch_id"], "checkpoint_cursor": {"page": 1}, "processed_count": n,
+               "accumulated_results": {"amount": amount, "items_succeeded": n}})
+    } else {
+        failed_at(parent, at.map(|a| checkpoint_in(ps, pe, a)), kind, items)
+    };
+    let mut first = request(parent, failed, split);
+    first["cursor_configs"] = json!(configs);
+    let (first, _) = redrive(&first)?;
+    let mut redrives = vec![first.clone()];
+    let mut task = configs.clone();
+    let children = first["cursor_configs"].as_array().unwrap().clone();
+    task.extend(children.iter().cloned());
+
+    let nested_child = nested.filter(|_| !children.is_empty() && !opaque);
+    for (k, child) in children.iter().enumerate() {
+        let (s, e) = positions(child, kind);
+        let name = format!("process_batch_{}", child["batch_id"].as_str().unwrap());
+        let result = match nested_child {
+            Some((pick, _)) if pick % children.len() == k => json!({"status": "failed"}),
+            // An opaque child resumed from the token with the parent's counts carried on: it
+            // reports the whole range.
+            _ if opaque => result_of(items, ps, pe),
+            _ => result_of(items, s, e),
+        };
+        results.insert(name, result);
+    }
+    if let Some((pick, at)) = nested_child {
+        let child = &children[pick % children.len()];
+        let (s, e) = positions(child, kind);
+        let mut again = request(
+            child,
+            failed_at(child, Some(checkpoint_in(s, e, at)), kind, items),
+            split,
+        );
+        again["cursor_configs"] = json!(task);
+        let (second, _) = redrive(&again)?;
+        for grandchild in second["cursor_configs"].as_array().unwrap() {
+            let (s, e) = positions(grandchild, kind);
+            let name = format!("process_batch_{}", grandchild["batch_id"].as_str().unwrap());
+            results.insert(name, result_of(items, s, e));
+        }
+        redrives.push(second);
+    }
+
+    let converge = json!({"failure_strategy": "isolate", "reducers": {"amount": "sum"},
+                          "dependency_results": results, "batchable_step_name": "analyze",
+                          "worker_prefix": "process_batch_", "redrives": redrives});
+    let out = call("converge", &converge.to_string());
+    prop_assert!(out.is_ok(), "{:?}", out);
+    let out = out.unwrap();
+    let warnings: Vec<&str> = out.warnings.iter().map(|w| w.code.as_str()).collect();
+    prop_assert!(warnings.is_empty(), "{:?}", warnings);
+    let value: Value = serde_json::from_str(&out.value).unwrap();
+    let (n, amount) = held(items, kind.start, kind.end);
+    prop_assert_eq!(
+        &value["aggregation"]["total_processed"],
+        &json!(n),
+        "{}",
+        value
+    );
+    prop_assert_eq!(&value["aggregation"]["total_succeeded"], &json!(n));
+    prop_assert_eq!(&value["aggregation"]["custom"]["amount"], &json!(amount));
+    prop_assert_eq!(&value["failed_batches"], &json!([]));
+    prop_assert_eq!(
+        &value["coverage"],
+        &json!({"checked": true, "complete": true, "gaps": [], "overlaps": []})
+    );
+    prop_assert_eq!(value["status"].as_str(), Some("succeeded"));
+    Ok(())
+}
+
+fn items_in(kind: &Kind, raw: Vec<u128>) -> Vec<u128> {
+    let span = kind.end.unwrap_or(u128::MAX) - kind.start;
+    raw.into_iter().map(|k| kind.start + k % span).collect()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 128,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    #[test]
+    fn integer_totals_and_coverage_hold_after_redrive(
+        cuts in prop::collection::vec(any::<u128>(), 0..6),
+        raw in prop::collection::vec(any::<u128>(), 0..200),
+        failed in any::<usize>(),
+        at in proptest::option::of(any::<u128>()),
+        opaque in any::<bool>(),
+        split in (1u32..=6).prop_map(|p| ("pieces", p)),
+        nested in proptest::option::of((any::<usize>(), any::<u128>())),
+    ) {
+        let kind = integer_kind();
+        let items = items_in(&kind, raw);
+        redrive_then_converge(&kind, &cuts, &items, failed, at, opaque, split, nested)?;
+    }
+
+    #[test]
+    fn uuid_totals_and_coverage_hold_after_redrive(
+        cuts in prop::collection::vec(any::<u128>(), 0..6),
+        raw in prop::collection::vec(any::<u128>(), 0..200),
+        failed in any::<usize>(),
+        at in proptest::option::of(any::<u128>()),
+        split in split(),
+        nested in proptest::option::of((any::<usize>(), any::<u128>())),
+    ) {
+        let kind = uuid_kind();
+        let items = items_in(&kind, raw);
+        let split = if split.0 == "pieces" { ("pieces", split.1.min(6)) } else { split };
+        redrive_then_converge(&kind, &cuts, &items, failed, at, false, split, nested)?;
+    }
+
+    #[test]
+    fn timestamp_totals_and_coverage_hold_after_redrive(
+        cuts in prop::collection::vec(any::<u128>(), 0..6),
+        raw in prop::collection::vec(any::<u128>(), 0..200),
+        failed in any::<usize>(),
+        at in proptest::option::of(any::<u128>()),
+        split in (1u32..=6).prop_map(|p| ("pieces", p)),
+        nested in proptest::option::of((any::<usize>(), any::<u128>())),
+    ) {
+        let kind = timestamp_kind();
+        let items = items_in(&kind, raw);
+        redrive_then_converge(&kind, &cuts, &items, failed, at, false, split, nested)?;
+    }
+}
+
+/// Convergence handles any depth of redrive, in time and memory linear in its input: a chain of
+/// 400 redrives, each parent failing one key past its start, converges with the totals of the
+/// whole range and complete coverage.
+#[test]
+fn a_deep_chain_of_redrives_converges() {
+    const DEPTH: u64 = 400;
+    const END: u64 = 1000;
+    let outcome = json!({"type": "create_batches", "worker_template_name": "w", "worker_count": 1,
+                         "cursor_configs": [{"batch_id": "001", "start_cursor": 0, "end_cursor": END, "batch_size": END}],
+                         "total_items": END});
+    let mut results = serde_json::Map::new();
+    results.insert(
+        "analyze".into(),
+        json!({"batch_processing_outcome": outcome}),
+    );
+    let mut redrives = Vec::new();
+    let mut parent = "001".to_owned();
+    for k in 0..DEPTH {
+        let child = format!("{parent}.1");
+        results.insert(format!("w_{parent}"), json!({"success": false}));
+        redrives.push(json!({
+            "redriven": [{"parent_batch_id": parent, "redrive": "split", "checkpoint_cursor": k + 1,
+                          "processed_count": 1, "accumulated_results": {"items_succeeded": 1, "amount": k},
+                          "child_batch_ids": [child]}],
+            "cursor_configs": [{"batch_id": child, "start_cursor": k + 1, "end_cursor": END,
+                                "batch_size": END - k - 1, "parent_batch_id": parent}],
+        }));
+        parent = child;
+    }
+    let left = END - DEPTH;
+    let last: u64 = (DEPTH..END).sum();
+    results.insert(
+        format!("w_{parent}"),
+        json!({"items_processed": left, "items_succeeded": left, "amount": last}),
+    );
+    let request = json!({"reducers": {"amount": "sum"}, "dependency_results": results,
+                         "batchable_step_name": "analyze", "worker_prefix": "w_", "redrives": redrives});
+    let out = call("converge", &request.to_string()).unwrap();
+    assert!(out.warnings.is_empty(), "{:?}", out.warnings);
+    let value: Value = serde_json::from_str(&out.value).unwrap();
+    assert_eq!(value["aggregation"]["total_processed"], json!(END));
+    assert_eq!(value["aggregation"]["total_succeeded"], json!(END));
+    assert_eq!(
+        value["aggregation"]["custom"]["amount"],
+        json!((0..END).sum::<u64>())
+    );
+    assert_eq!(value["failed_batches"], json!([]));
+    assert_eq!(
+        value["coverage"],
+        json!({"checked": true, "complete": true, "gaps": [], "overlaps": []})
+    );
+}

@@ -203,6 +203,42 @@ pub fn aggregate_results(
     options: &AggregationOptions,
     warnings: &mut Vec<Warning>,
 ) -> Result<Aggregation> {
+    aggregate_sources(
+        workers
+            .into_iter()
+            .map(|index| Source::Result { results, index, at }),
+        options,
+        warnings,
+    )
+}
+
+/// What one worker gives the aggregation.
+pub(crate) enum Source<'a> {
+    /// Result `index` of `results`, which are at `at`.
+    Result {
+        results: &'a StepResults,
+        index: usize,
+        at: &'a JsonPath,
+    },
+    /// A redriven parent's checkpointed progress (docs/contract.md §10): `results` holds one
+    /// result, its `accumulated_results` (at `at`), read like a worker's, whose
+    /// `items_processed` is the checkpoint's `processed_count` when there is one.
+    Progress {
+        results: &'a StepResults,
+        at: &'a JsonPath,
+        processed_count: Option<u64>,
+    },
+    /// A worker with nothing of its own to count (a parent redriven from an opaque token: its
+    /// child carries its counts on).
+    Carried,
+}
+
+/// Aggregates the workers' sources, in worker order.
+pub(crate) fn aggregate_sources<'a>(
+    sources: impl IntoIterator<Item = Source<'a>>,
+    options: &'a AggregationOptions,
+    warnings: &mut Vec<Warning>,
+) -> Result<Aggregation> {
     let reducers: &[(String, Reducer)] = options.reducers.as_ref().map_or(&[], |r| &r.0);
     let fields: Vec<String> = reducers.iter().map(|(field, _)| field.clone()).collect();
     let looking = Looking::Worker(&fields);
@@ -214,8 +250,17 @@ pub fn aggregate_results(
     let mut worker_count = 0u64;
     let mut folds: Vec<Fold<'_>> = reducers.iter().map(|(_, r)| Fold::new(*r)).collect();
 
-    for i in workers {
+    for source in sources {
         worker_count += 1;
+        let (results, i, at, processed_count) = match source {
+            Source::Result { results, index, at } => (results, index, at, None),
+            Source::Progress {
+                results,
+                at,
+                processed_count,
+            } => (results, 0, at, processed_count),
+            Source::Carried => continue,
+        };
         if results.is_null(i) {
             warnings.push(Warning::at(
                 WarningCode::NullResult,
@@ -230,12 +275,26 @@ pub fn aggregate_results(
         batch_count += 1;
         let plain = found.plain_counts();
         for (k, (total, name)) in totals.iter_mut().zip(COUNTERS).enumerate() {
-            let n = match plain {
-                Some(counts) => counts[k],
-                None => match found.count(k)? {
-                    Some(n) => n,
-                    None => continue,
-                },
+            let read = match plain {
+                Some(counts) => Some(counts[k]),
+                None => found.count(k)?,
+            };
+            let n = match (k, processed_count, read) {
+                (0, Some(count), read) => {
+                    if read.is_some_and(|n| n != count) {
+                        warnings.push(Warning::at(
+                            WarningCode::ConflictingCheckpoints,
+                            &found.path().key(name),
+                            format!(
+                                "the accumulated items_processed {} differs from the checkpoint's processed_count {count}, which is counted",
+                                read.unwrap_or_default()
+                            ),
+                        ));
+                    }
+                    count
+                }
+                (_, _, Some(n)) => n,
+                (_, _, None) => continue,
             };
             *total = total.checked_add(n).ok_or_else(|| {
                 Error::at(

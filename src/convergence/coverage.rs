@@ -3,11 +3,11 @@
 
 use crate::cursor::{Cursor, CursorKind, OrderedKey};
 use crate::error::{Error, ErrorCode, Result};
-use crate::outcome::CreateBatches;
 use crate::path::JsonPath;
 use crate::validation::{self, RangeInfo};
 
 use super::failures::Assessment;
+use super::redriven::Ranges;
 use super::{Coverage, Expected, Gap, Overlap};
 
 /// The coverage of the key space by the workers `assessment` found finished, when
@@ -18,11 +18,9 @@ pub(crate) fn cover(
     check_coverage: bool,
 ) -> Result<Coverage> {
     match expected {
-        Expected::Configs { create, path } if check_coverage => {
-            check(create, &assessment.finished, assessment, path)
-        }
-        Expected::Configs { create, .. } => {
-            Ok(not_requested(missing_batch_ids(create, &assessment.finished)))
+        Expected::Configs { ranges, .. } if check_coverage => check(ranges, assessment),
+        Expected::Configs { ranges, .. } => {
+            Ok(not_requested(missing_batch_ids(ranges, &assessment.finished)))
         }
         Expected::Unknown if check_coverage => Ok(Coverage::NotChecked {
             reason: "the batchable step's result holds no complete outcome, so the workers' ranges are unknown; coverage was not checked".to_owned(),
@@ -32,13 +30,16 @@ pub(crate) fn cover(
     }
 }
 
-fn missing_batch_ids(create: &CreateBatches, finished: &[bool]) -> Vec<String> {
-    create
-        .cursor_configs
+/// The ranges whose worker did not finish, superseded ones left out (their children stand for
+/// them).
+fn missing_batch_ids(ranges: &Ranges<'_>, finished: &[bool]) -> Vec<String> {
+    ranges
+        .configs
         .iter()
         .zip(finished)
-        .filter(|(_, done)| !**done)
-        .map(|(c, _)| c.batch_id.clone())
+        .zip(&ranges.superseded)
+        .filter(|((_, done), superseded)| !**done && superseded.is_none())
+        .map(|((c, _), _)| c.batch_id.clone())
         .collect()
 }
 
@@ -58,20 +59,24 @@ enum Point {
     High,
 }
 
-fn check(
-    create: &CreateBatches,
-    finished: &[bool],
-    assessment: &Assessment,
-    outcome_path: &JsonPath,
-) -> Result<Coverage> {
-    let configs = &create.cursor_configs;
-    let configs_at = outcome_path.key("cursor_configs");
-    // Range warnings were reported when the outcome was expanded.
+/// A part of the key space some worker finished: a finished range, or the done part of a
+/// superseded parent (named by the parent's id).
+struct Piece<'c> {
+    start: Point,
+    end: Point,
+    start_cursor: &'c Cursor,
+    end_cursor: &'c Cursor,
+    batch_id: &'c str,
+}
+
+fn check(ranges: &Ranges<'_>, assessment: &Assessment) -> Result<Coverage> {
+    let configs = &ranges.configs;
+    // Range warnings were reported when the outcome was expanded and the children redriven.
     let mut repeated = Vec::new();
-    let mut ranges: Vec<RangeInfo> = Vec::with_capacity(configs.len());
+    let mut infos: Vec<RangeInfo> = Vec::with_capacity(configs.len());
     let mut kind: Option<(CursorKind, usize)> = None;
     for (i, config) in configs.iter().enumerate() {
-        let at = || configs_at.index(i);
+        let at = || ranges.path(i);
         let info = validation::check_range(config, &at, &mut repeated)?;
         match kind {
             _ if info.kind == CursorKind::Null => {}
@@ -81,14 +86,15 @@ fn check(
                     ErrorCode::MixedCursorKinds,
                     &at(),
                     format!(
-                        "expected every range of one outcome to be of one kind ({first}, as cursor_configs[{j}]), found {}",
+                        "expected every range of one outcome to be of one kind ({first}, as {}), found {}",
+                        ranges.path(j),
                         info.kind
                     ),
                 ))
             }
             Some(_) => {}
         }
-        ranges.push(info);
+        infos.push(info);
     }
     if let Some((kind, _)) = kind {
         if !matches!(
@@ -99,54 +105,77 @@ fn check(
                 reason: format!(
                     "{kind} cursors have no order the core knows (the caller owns their collation); coverage was not checked"
                 ),
-                missing_batch_ids: missing_batch_ids(create, finished),
+                missing_batch_ids: missing_batch_ids(ranges, &assessment.finished),
             });
         }
     }
 
     let start = |r: &RangeInfo| r.start.map_or(Point::Low, Point::At);
     let end = |r: &RangeInfo| r.end.map_or(Point::High, Point::At);
-    // The outcome's whole span; ties keep the first config's cursor.
+    // The outcome's whole span; ties keep the first config's cursor. Children lie inside it.
     let mut first = 0;
     let mut last = 0;
-    for (i, r) in ranges.iter().enumerate() {
-        if start(r) < start(&ranges[first]) {
+    for (i, r) in infos.iter().enumerate().take(ranges.roots) {
+        if start(r) < start(&infos[first]) {
             first = i;
         }
-        if end(r) > end(&ranges[last]) {
+        if end(r) > end(&infos[last]) {
             last = i;
         }
     }
 
-    let mut done: Vec<usize> = (0..configs.len())
-        .filter(|&i| finished[i] && start(&ranges[i]) < end(&ranges[i]))
-        .collect();
-    done.sort_by_key(|&i| (start(&ranges[i]), i));
-
-    let mut gaps = Vec::new();
-    let mut reached = (start(&ranges[first]), &configs[first].start_cursor);
-    for &i in &done {
-        let (s, e) = (start(&ranges[i]), end(&ranges[i]));
-        if s > reached.0 {
-            gaps.push(gap(reached.1, &configs[i].start_cursor));
-        }
-        if e > reached.0 {
-            reached = (e, &configs[i].end_cursor);
+    let mut pieces: Vec<Piece<'_>> = Vec::new();
+    for (i, config) in configs.iter().enumerate() {
+        let info = &infos[i];
+        if assessment.finished[i] {
+            pieces.push(Piece {
+                start: start(info),
+                end: end(info),
+                start_cursor: &config.start_cursor,
+                end_cursor: &config.end_cursor,
+                batch_id: &config.batch_id,
+            });
+        } else if let Some((from, to)) = ranges.superseded[i].as_ref().and_then(|s| s.done) {
+            // A checkpoint of the range's kind, inside the range (checked with the redrive).
+            let to_key = to
+                .classify(&JsonPath::root())
+                .ok()
+                .and_then(|c| c.key)
+                .map_or(Point::High, Point::At);
+            pieces.push(Piece {
+                start: start(info),
+                end: to_key,
+                start_cursor: from,
+                end_cursor: to,
+                batch_id: &config.batch_id,
+            });
         }
     }
-    if reached.0 < end(&ranges[last]) {
+    pieces.retain(|p| p.start < p.end);
+    pieces.sort_by_key(|p| p.start);
+
+    let mut gaps = Vec::new();
+    let mut reached = (start(&infos[first]), &configs[first].start_cursor);
+    for piece in &pieces {
+        if piece.start > reached.0 {
+            gaps.push(gap(reached.1, piece.start_cursor));
+        }
+        if piece.end > reached.0 {
+            reached = (piece.end, piece.end_cursor);
+        }
+    }
+    if reached.0 < end(&infos[last]) {
         gaps.push(gap(reached.1, &configs[last].end_cursor));
     }
 
     let mut overlaps = Vec::new();
-    for (n, &i) in done.iter().enumerate() {
-        let end_i = end(&ranges[i]);
-        for &j in &done[n + 1..] {
-            if start(&ranges[j]) >= end_i {
+    for (n, piece) in pieces.iter().enumerate() {
+        for other in &pieces[n + 1..] {
+            if other.start >= piece.end {
                 break;
             }
             overlaps.push(Overlap {
-                batch_ids: [configs[i].batch_id.clone(), configs[j].batch_id.clone()],
+                batch_ids: [piece.batch_id.to_owned(), other.batch_id.to_owned()],
             });
         }
     }

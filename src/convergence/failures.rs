@@ -14,13 +14,13 @@ use super::{ConvergenceStatus, Expected, FailedBatch, Tolerances};
 /// Which workers failed.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) struct Assessment {
-    /// For each cursor config of the outcome, in order: whether its worker finished (empty
-    /// when the outcome's configs are unknown).
+    /// For each range of the task, in order: whether its worker finished (empty when the
+    /// outcome's configs are unknown). A range superseded by its children did not.
     pub(crate) finished: Vec<bool>,
     /// Every failed worker, expected ones in outcome order first.
     pub(crate) failed: Vec<FailedBatch>,
-    /// The workers the tolerances count: the expected ones (absent ones included) and any
-    /// unexpected ones.
+    /// The workers the tolerances count: the expected ones (absent and superseded ones
+    /// included) and any unexpected ones.
     pub(crate) counted: usize,
 }
 
@@ -34,7 +34,7 @@ pub(crate) fn assess(
     worker_prefix: &str,
     warnings: &mut Vec<Warning>,
 ) -> Result<Assessment> {
-    let Expected::Configs { create, .. } = expected else {
+    let Expected::Configs { create, ranges, .. } = expected else {
         // Without the outcome's configs nothing is expected: each worker found is counted, and
         // listed without a range if it failed.
         let mut failed = Vec::new();
@@ -58,7 +58,7 @@ pub(crate) fn assess(
         name.push_str(&config.batch_id);
     };
     let mut name = String::new();
-    for config in &create.cursor_configs {
+    for config in &ranges.configs {
         expected_name(config, &mut name);
         if !name.starts_with(worker_prefix) {
             return Err(Error::at(
@@ -76,9 +76,9 @@ pub(crate) fn assess(
     let mut matched = vec![false; workers.len()];
     let mut by_name: Option<HashMap<&str, usize>> = None;
     let mut next = 0;
-    let mut finished = Vec::with_capacity(create.cursor_configs.len());
+    let mut finished = Vec::with_capacity(ranges.configs.len());
     let mut failed = Vec::new();
-    for config in &create.cursor_configs {
+    for (c, config) in ranges.configs.iter().enumerate() {
         expected_name(config, &mut name);
         let position = if workers
             .get(next)
@@ -95,7 +95,17 @@ pub(crate) fn assess(
             });
             by_name.get(name.as_str()).copied()
         };
+        let superseded = ranges.superseded[c].is_some();
         let failure = match position {
+            // Superseded by its children: neither finished nor failed, whatever its result.
+            _ if superseded => {
+                if let Some(p) = position {
+                    matched[p] = true;
+                    next = p + 1;
+                }
+                finished.push(false);
+                continue;
+            }
             None => Some("no result".to_owned()),
             Some(p) => {
                 matched[p] = true;
@@ -126,7 +136,7 @@ pub(crate) fn assess(
             WarningCode::UnexpectedWorker,
             &results.path(i, at),
             format!(
-                "{name:?} starts with the worker prefix but matches no cursor config of the outcome; aggregated, with no range"
+                "{name:?} starts with the worker prefix but matches no cursor config of the outcome or of its redrives; aggregated, with no range"
             ),
         ));
         if let Some(reason) = worker_failure(results, i, at)? {
@@ -136,7 +146,7 @@ pub(crate) fn assess(
     Ok(Assessment {
         finished,
         failed,
-        counted: create.cursor_configs.len() + unexpected,
+        counted: ranges.configs.len() + unexpected,
     })
 }
 

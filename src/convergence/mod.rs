@@ -52,6 +52,7 @@
 
 mod coverage;
 mod failures;
+mod redriven;
 
 use std::fmt;
 
@@ -59,7 +60,7 @@ use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeMap, Serializer};
 use serde::{Deserialize, Serialize};
 
-use crate::aggregation::{self, Aggregation, AggregationOptions, OptionsReader};
+use crate::aggregation::{self, Aggregation, AggregationOptions, OptionsReader, Source};
 use crate::cursor::Cursor;
 use crate::error::{Error, ErrorCode, Result, Warning, WarningCode};
 use crate::input::{coded, missing, read_object, set_once, NonEmpty, OtherKeys, U32};
@@ -68,6 +69,9 @@ use crate::path::JsonPath;
 use crate::scenario::{detect_in, Detection, ScenarioKind};
 use crate::step_results::{ResultsSeed, StepResults};
 use crate::worker_inputs::{FailureStrategy, FailureStrategyInput};
+
+use redriven::{Progress, Ranges};
+pub use redriven::{RecordEntry, RedriveRecord, SpanInput};
 
 /// The input of `converge`.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +90,8 @@ pub struct ConvergenceRequest {
     pub aggregation: AggregationOptions,
     /// Whether to check the coverage of the key space (default true).
     pub check_coverage: bool,
+    /// The outputs of the task's redrives, in the order they were made (docs/contract.md §10).
+    pub redrives: Vec<RedriveRecord>,
 }
 
 /// When `continue_on_failure` fails; without either, failures are reported and tolerated.
@@ -282,16 +288,32 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
         warnings,
     )?;
     let strategy = request.strategy(warnings);
-    let Some(expected) = Expected::of(&detection)? else {
+    let Some(mut expected) = Expected::of(&detection)? else {
+        if !request.redrives.is_empty() {
+            return Err(no_redrive_expected("the outcome is no_batches"));
+        }
         return Ok(Convergence::no_batches(strategy, &request));
     };
-    let aggregation = aggregation::aggregate_results(
+    let progress = match &mut expected {
+        Expected::Configs { ranges, .. } => {
+            ranges.add(&request.redrives, &request.batchable_step_name)?;
+            ranges.progress(&request.aggregation)?
+        }
+        Expected::Unknown if !request.redrives.is_empty() => {
+            return Err(no_redrive_expected(
+                "the batchable step's result holds no complete outcome, so the ranges redriven are unknown",
+            ));
+        }
+        Expected::Unknown => Vec::new(),
+    };
+    let sources = sources(
+        &expected,
+        &detection.workers,
         results,
-        detection.workers.iter().copied(),
         &results_at,
-        &request.aggregation,
-        warnings,
-    )?;
+        &progress,
+    );
+    let aggregation = aggregation::aggregate_sources(sources, &request.aggregation, warnings)?;
     let assessment = failures::assess(
         results,
         &results_at,
@@ -311,6 +333,64 @@ pub fn converge(request: ConvergenceRequest, warnings: &mut Vec<Warning>) -> Res
         failed_batches: assessment.failed,
         coverage,
     })
+}
+
+/// `redrives` given where none can apply.
+fn no_redrive_expected(why: &str) -> Error {
+    Error::at(
+        ErrorCode::InvalidValue,
+        &JsonPath::root().key("redrives").index(0),
+        format!("expected no redrive: {why}"),
+    )
+}
+
+/// What the aggregation counts, in worker order: each worker's result, except that a parent
+/// superseded by its children counts its checkpointed progress instead (a superseded parent
+/// without a result comes last, in the order of the ranges).
+fn sources<'a>(
+    expected: &Expected<'_>,
+    workers: &[usize],
+    results: &'a StepResults,
+    at: &'a JsonPath,
+    progress: &'a [Option<Progress>],
+) -> Vec<Source<'a>> {
+    let result = |index| Source::Result { results, index, at };
+    let Expected::Configs { create, ranges, .. } = expected else {
+        return workers.iter().map(|&i| result(i)).collect();
+    };
+    if !ranges.any_superseded() {
+        return workers.iter().map(|&i| result(i)).collect();
+    }
+    let mut by_name: std::collections::HashMap<String, usize> = ranges
+        .superseded
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.is_some())
+        .map(|(i, _)| {
+            let name = format!(
+                "{}_{}",
+                create.worker_template_name, ranges.configs[i].batch_id
+            );
+            (name, i)
+        })
+        .collect();
+    let source = |i: usize| match &ranges.superseded[i] {
+        Some(s) => Progress::source(progress[i].as_ref(), s),
+        None => Source::Carried,
+    };
+    let mut out: Vec<Source<'a>> = workers
+        .iter()
+        .map(
+            |&w| match by_name.remove(results.name(w).unwrap_or_default()) {
+                Some(i) => source(i),
+                None => result(w),
+            },
+        )
+        .collect();
+    let mut left: Vec<usize> = by_name.into_values().collect();
+    left.sort_unstable();
+    out.extend(left.into_iter().map(source));
+    out
 }
 
 impl ConvergenceRequest {
@@ -378,10 +458,11 @@ impl Convergence {
 
 /// The workers a `with_batches` convergence expects.
 pub(crate) enum Expected<'a> {
-    /// One per cursor config of the outcome (at `path`), named `{template}_{batch_id}`.
+    /// One per range of the task (the outcome's and the children of its redrives), named
+    /// `{template}_{batch_id}`.
     Configs {
         create: &'a CreateBatches,
-        path: &'a JsonPath,
+        ranges: Ranges<'a>,
     },
     /// The batchable step's result holds no complete outcome: none are known, and the workers
     /// are those detection found by their names.
@@ -409,7 +490,7 @@ impl<'a> Expected<'a> {
         }
         Ok(Some(Expected::Configs {
             create,
-            path: &found.path,
+            ranges: Ranges::of_outcome(create, &found.path),
         }))
     }
 }
@@ -427,6 +508,7 @@ const REQUEST_KEYS: &[&str] = &[
     "max_errors",
     "reducers",
     "check_coverage",
+    "redrives",
 ];
 
 /// A percentage in 0..=100 (integer or fraction).
@@ -503,6 +585,7 @@ impl<'de> Deserialize<'de> for ConvergenceRequest {
                 let mut max_failed = None;
                 let mut max_percentage = None;
                 let mut check = None;
+                let mut redrives = None;
                 let mut options = OptionsReader::default();
                 // Key order matters: what the request says before dependency_results decides
                 // what their read keeps.
@@ -534,6 +617,10 @@ impl<'de> Deserialize<'de> for ConvergenceRequest {
                             set_once(&mut max_percentage, key, max)?
                         }
                         "check_coverage" => set_once(&mut check, key, map.next_value()?)?,
+                        "redrives" => {
+                            let given: Option<Vec<RedriveRecord>> = map.next_value()?;
+                            set_once(&mut redrives, key, given.unwrap_or_default())?
+                        }
                         _ => return options.read_key(key, map),
                     }
                     Ok(true)
@@ -549,6 +636,7 @@ impl<'de> Deserialize<'de> for ConvergenceRequest {
                     },
                     aggregation: options.finish(),
                     check_coverage: check.unwrap_or(true),
+                    redrives: redrives.unwrap_or_default(),
                 })
             }
         }

@@ -231,6 +231,12 @@ pub fn from_deserializer<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     })
 }
 
+/// The [`Error`] a seeded read of text already parsed once failed with (it names no path; the
+/// caller places it).
+pub(crate) fn seeded_error(err: &serde_json::Error) -> Error {
+    without_text(classify_message(&err.to_string(), String::new()))
+}
+
 /// An error from a reader that has no JSON text: a number serde handed over as a float is
 /// printed as that float (a Ruby reader hands big integers over exactly).
 fn without_text(mut error: Error) -> Error {

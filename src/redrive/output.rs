@@ -4,14 +4,14 @@
 use std::collections::HashMap;
 
 use serde::ser::{SerializeMap, SerializeSeq, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Task;
 use crate::cursor::Cursor;
 use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result};
 use crate::expansion::{serialize_worker_edges, WorkerStepName};
-use crate::input::Extra;
+use crate::input::{Extra, RawJson};
 use crate::path::JsonPath;
 use crate::worker_inputs::WorkerInputsRef;
 
@@ -26,6 +26,24 @@ pub enum RedriveKind {
     Opaque,
     /// The checkpoint is at the end (or the range is empty): no child.
     Nothing,
+}
+
+/// Read from its wire spelling (a string: every front end's deserializer gives one).
+impl<'de> Deserialize<'de> for RedriveKind {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        const ALL: [RedriveKind; 4] = [
+            RedriveKind::Split,
+            RedriveKind::Whole,
+            RedriveKind::Opaque,
+            RedriveKind::Nothing,
+        ];
+        let text = String::deserialize(deserializer)?;
+        ALL.into_iter()
+            .find(|kind| kind.as_str() == text)
+            .ok_or_else(|| {
+                serde::de::Error::unknown_variant(&text, &["split", "whole", "opaque", "nothing"])
+            })
+    }
 }
 
 impl RedriveKind {
@@ -61,6 +79,9 @@ pub struct Redriven {
     pub checkpoint_cursor: Option<Cursor>,
     /// Items before the checkpoint, as given.
     pub processed_count: Option<u64>,
+    /// The running totals up to the checkpoint, as given: what convergence counts for the
+    /// parent's done part.
+    pub accumulated_results: Option<RawJson>,
     /// `[start, checkpoint)`: the part the parent finished, when there is one it can name.
     pub done: Option<(Cursor, Cursor)>,
     /// `[checkpoint or start, end)`: the part the children cover (not for an opaque token).
@@ -164,11 +185,12 @@ struct Entry<'a>(&'a Redriven);
 impl Serialize for Entry<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let entry = self.0;
-        let mut map = serializer.serialize_map(Some(7))?;
+        let mut map = serializer.serialize_map(Some(8))?;
         map.serialize_entry("parent_batch_id", &entry.parent_batch_id)?;
         map.serialize_entry("redrive", entry.kind.as_str())?;
         map.serialize_entry("checkpoint_cursor", &entry.checkpoint_cursor)?;
         map.serialize_entry("processed_count", &entry.processed_count)?;
+        map.serialize_entry("accumulated_results", &entry.accumulated_results)?;
         map.serialize_entry("done", &entry.done.as_ref().map(Span))?;
         map.serialize_entry("remainder", &entry.remainder.as_ref().map(Span))?;
         let ids: Vec<&str> = entry

@@ -420,6 +420,7 @@ pub(crate) fn build(
         kind,
         checkpoint_cursor: failed.checkpoint_cursor.clone(),
         processed_count: failed.processed_count,
+        accumulated_results: failed.accumulated_results.clone(),
         done,
         remainder,
         children,

@@ -773,6 +773,19 @@ impl StepResults {
         }
         from_json::<OneResult>(text).map(|one| one.0)
     }
+
+    /// One result read on its own from its exact text with `plan` (a reducer's fields kept),
+    /// its path being the path it is read at: a superseded parent's `accumulated_results`.
+    pub(crate) fn one_with(raw: &RawValue, plan: &ReadPlan) -> Result<StepResults> {
+        let mut reader = Reader::new(plan);
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        let result = StepSeed(&mut reader)
+            .deserialize(&mut de)
+            .map_err(|e| crate::input::seeded_error(&e))?;
+        reader.out.results.push((None, result));
+        reader.out.one = true;
+        Ok(reader.out)
+    }
 }
 
 #[cfg(test)]

@@ -121,6 +121,8 @@ export interface ConvergeRequest {
   max_errors?: number;
   reducers?: { [field: string]: Reducer };
   check_coverage?: boolean;
+  /** The outputs of `redrive`, in the order they were made (docs/contract.md §10). */
+  redrives?: readonly object[];
 }
 
 /**

@@ -40,6 +40,8 @@ export interface RedrivenRange {
   redrive: 'split' | 'whole' | 'opaque' | 'nothing';
   checkpoint_cursor: unknown;
   processed_count: number | null;
+  /** The running totals up to the checkpoint, as given: what convergence counts for the done part. */
+  accumulated_results: unknown;
   done: { start_cursor: unknown; end_cursor: unknown } | null;
   remainder: { start_cursor: unknown; end_cursor: unknown } | null;
   child_batch_ids: string[];

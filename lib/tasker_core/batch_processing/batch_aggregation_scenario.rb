@@ -88,12 +88,14 @@ module TaskerCore
       end
 
       # Aggregates and applies the failure strategy: `{"status" => "succeeded" | "failed",
-      # "aggregation", "failed_batches", "coverage", ...}`. Options as the `converge` operation.
+      # "aggregation", "failed_batches", "coverage", ...}`. Options as the `converge` operation;
+      # `redrives`: the outputs of the `redrive` operation, in the order they were made.
       def converge(failure_strategy: nil, max_failed_workers: nil, max_failure_percentage: nil,
-                   check_coverage: nil, max_errors: nil, reducers: nil)
+                   check_coverage: nil, max_errors: nil, reducers: nil, redrives: nil)
         request = {
           "failure_strategy" => failure_strategy&.to_s, "max_failed_workers" => max_failed_workers,
-          "max_failure_percentage" => max_failure_percentage, "check_coverage" => check_coverage
+          "max_failure_percentage" => max_failure_percentage, "check_coverage" => check_coverage,
+          "redrives" => redrives
         }.compact
         request["max_errors"] = max_errors
         request["reducers"] = reducers

@@ -199,10 +199,13 @@ def converge(
     max_errors: Optional[int] = None,
     reducers: Optional[Mapping[str, str]] = None,
     check_coverage: Optional[bool] = None,
+    redrives: Optional[Sequence[Mapping[str, Any]]] = None,
 ) -> Dict[str, Any]:
     """Convergence in one call: detect the scenario, aggregate, apply the failure strategy and
     check the coverage of the key space. Returns ``status`` (``succeeded``/``failed``),
-    ``reason``, ``aggregation``, ``failed_batches`` and ``coverage``."""
+    ``reason``, ``aggregation``, ``failed_batches`` and ``coverage``. ``redrives``: the outputs
+    of :func:`redrive`, in the order they were made (their children are expected workers, and
+    each parent counts its checkpointed progress)."""
     request: Dict[str, Any] = {
         "dependency_results": dict(dependency_results),
         "batchable_step_name": batchable_step_name,
@@ -215,6 +218,7 @@ def converge(
         "max_errors": max_errors,
         "reducers": None if reducers is None else dict(reducers),
         "check_coverage": check_coverage,
+        "redrives": None if redrives is None else [dict(r) for r in redrives],
     }
     request.update({k: v for k, v in options.items() if v is not None})
     value, _ = _codec.call_value(b"converge", request)
