@@ -29,7 +29,7 @@ use serde_json::value::RawValue;
 
 use crate::error::{ErrorCode, Result};
 use crate::input::{coded, duplicate_key, from_json, push_minified};
-use crate::input::{Key, MAX_NESTING, RAW_VALUE_TOKEN};
+use crate::input::{too_deep_message, Key, MAX_NESTING, RAW_VALUE_TOKEN};
 
 use super::fields::Fields;
 use super::names::UniqueNames;
@@ -658,13 +658,7 @@ impl<'de> DeserializeSeed<'de> for StepSeed<'_, '_> {
         // The limit applies to each result as a whole, as it did when a result was kept as one
         // raw value.
         if reader.deepest > MAX_NESTING {
-            return Err(coded(
-                ErrorCode::NestingTooDeep,
-                format_args!(
-                    "expected JSON nested at most {MAX_NESTING} levels deep, found {} levels",
-                    reader.deepest
-                ),
-            ));
+            return Err(coded(ErrorCode::NestingTooDeep, too_deep_message()));
         }
         if reader.plan.all_workers && reader.plan.limits_entries() {
             reader.count_kept(result);

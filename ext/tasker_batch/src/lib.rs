@@ -182,7 +182,7 @@ fn read_from_ruby<T>(
                         tasker_batch::Error::new(
                             ErrorCode::NestingTooDeep,
                             "",
-                            format!("expected values nested at most {MAX_NESTING} levels deep, found deeper nesting"),
+                            tasker_batch::input::too_deep_message(),
                         )
                     } else {
                         error
