@@ -154,7 +154,8 @@ RSpec.describe "The extension with hostile inputs" do
     it "rejects strings Ruby cannot convert to UTF-8 (no converter, an undefined character) as invalid_encoding" do
       no_converter = (+"+AGEA-").force_encoding("UTF-7")
       undefined = (+"\x81").force_encoding("Windows-1252")
-      [[config.merge("batch_id" => no_converter), "batch_id", "UTF-7"], [config.merge("note" => { "x" => undefined }), "note", "at x within"],
+      [[config.merge("batch_id" => no_converter), "batch_id", "UTF-7"],
+       [config.merge("note" => { "x" => undefined }), "note", "at x within"],
        [config.merge(undefined => 1), "", "Windows-1252"],
        [config.merge("start_cursor" => [undefined]), "start_cursor", "at [0] within"]].each do |input, path, said|
         expect { TaskerBatch.call(:validate_cursor_config, input) }

@@ -91,8 +91,8 @@ module Differential
   # Every [container, key-or-index] of `node`, depth first.
   def slots(node, out = [])
     case node
-    when Hash then node.each_key { |k| out << [node, k] && slots(node[k], out) }
-    when Array then node.each_index { |i| out << [node, i] && slots(node[i], out) }
+    when Hash then node.each_key { |k| (out << [node, k]) && slots(node[k], out) }
+    when Array then node.each_index { |i| (out << [node, i]) && slots(node[i], out) }
     end
     out
   end
