@@ -25,6 +25,19 @@ use common::shapes::{bytes_of, input_of_size, SHAPES};
 use tasker_batch::operations::call_envelope;
 
 const SIZES: [usize; 3] = [10_000, 100_000, 1_000_000];
+
+/// The sizes to measure: [`SIZES`], or `TASKER_BATCH_WORST_SIZES=1000000,2000000,4000000` to
+/// look further (three sizes, in bytes).
+fn sizes() -> [usize; 3] {
+    let Ok(list) = std::env::var("TASKER_BATCH_WORST_SIZES") else {
+        return SIZES;
+    };
+    let parsed: Vec<usize> = list
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
+    parsed.try_into().unwrap_or(SIZES)
+}
 const TARGET: f64 = 2.0;
 
 fn fastest_ns_per_byte(op: &str, input: &str, bytes: usize) -> f64 {
@@ -86,7 +99,7 @@ fn main() {
             filter.iter().all(|f| name.contains(f.as_str()))
         })
         .map(|shape| {
-            let inputs: Vec<(String, usize)> = SIZES
+            let inputs: Vec<(String, usize)> = sizes()
                 .iter()
                 .map(|&size| {
                     let input = input_of_size(shape, size);

@@ -1,16 +1,18 @@
-//! The fields the reducers read, as one set: looked up by name in logarithmic time, so that
+//! The fields the reducers read, as one set: looked up by name in constant time, so that
 //! reading a result is linear in its keys however many reducers there are (a linear scan of the
 //! fields for every key was quadratic: issue 9, item 1).
 
+use std::collections::HashMap;
+
 use super::store::{known, KNOWN};
 
-/// The reducers' fields, in the order the reducers were given, with a sorted index for lookups
-/// and the known names (counters, `errors`, wrappers...) among them as a bit set.
+/// The reducers' fields, in the order the reducers were given, with an index by name and the
+/// known names (counters, `errors`, wrappers...) among them as a bit set.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Fields {
     names: Vec<String>,
-    /// Positions into `names`, sorted by name.
-    sorted: Vec<usize>,
+    /// Name to position in `names`; `None` when there are no fields.
+    index: Option<HashMap<String, usize>>,
     /// Bit `k` set when the known name `k` is one of the fields.
     known: u32,
 }
@@ -18,22 +20,27 @@ pub(crate) struct Fields {
 /// No fields: the readers that read the counters and `errors` only.
 pub(crate) static NO_FIELDS: Fields = Fields {
     names: Vec::new(),
-    sorted: Vec::new(),
+    index: None,
     known: 0,
 };
 
 impl Fields {
     /// The fields `names`, in their order (each name once: they are the keys of one object).
     pub(crate) fn new(names: Vec<String>) -> Self {
-        let mut sorted: Vec<usize> = (0..names.len()).collect();
-        sorted.sort_unstable_by(|&a, &b| names[a].cmp(&names[b]));
+        let index = (!names.is_empty()).then(|| {
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, name)| (name.clone(), i))
+                .collect()
+        });
         let known = names
             .iter()
             .filter_map(|name| known(name))
             .fold(0, |bits, k| bits | 1 << k);
         Fields {
             names,
-            sorted,
+            index,
             known,
         }
     }
@@ -45,10 +52,7 @@ impl Fields {
 
     /// The position of `name` among the fields.
     pub(crate) fn position(&self, name: &str) -> Option<usize> {
-        self.sorted
-            .binary_search_by(|&i| self.names[i].as_str().cmp(name))
-            .ok()
-            .map(|found| self.sorted[found])
+        self.index.as_ref()?.get(name).copied()
     }
 
     /// Whether `name` is one of the fields.
