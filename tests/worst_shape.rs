@@ -1,10 +1,11 @@
 //! The time guard of the hardening issue: every operation of the table, on about 1 MB of each
 //! of its worst shapes (`benches/common/shapes.rs`), answers within a generous bound in a debug
-//! build. The bound is 2 s a call: a linear operation takes tens of milliseconds here even in a
-//! debug build on the shared two-core machine that runs the suite, while the quadratic
-//! duplicate-key check this guards against took 44 s on 1.2 MB. The targets themselves (per-byte
-//! time flat within 2x from 10 KB to 1 MB) live in the benchmark, `cargo bench --bench
-//! worst_shape`, not here.
+//! build. The bound is 3 s a call, chosen for the shared two-core machine that runs the suite:
+//! there a linear call takes 20–500 ms in a debug build, the slowest shapes (a duplicate key
+//! after a million bytes of keys, read a second time to name its path) 0.8–0.9 s with the
+//! load average at 8, while the quadratic cases this guards against took 10–45 s on the same
+//! sizes (issue 9). The targets themselves (per-byte time flat within 2x from 10 KB to 1 MB)
+//! live in the benchmark, `cargo bench --bench worst_shape`, not here.
 
 #[path = "../benches/common/shapes.rs"]
 mod shapes;
@@ -16,7 +17,7 @@ use shapes::{input_of_size, SHAPES};
 use tasker_batch::operations::{call_envelope, OPERATIONS};
 
 const BYTES: usize = 1_000_000;
-const BOUND: Duration = Duration::from_secs(2);
+const BOUND: Duration = Duration::from_secs(3);
 
 #[test]
 fn every_operation_has_a_worst_shape() {
