@@ -369,12 +369,11 @@ impl<'a> Found<'a> {
                 present.push((position, text));
             }
         }
-        let mut seen = std::collections::HashSet::new();
         for extra in results.extras_of(self.level) {
             let (name, value) = (results.text(extra.name), results.text(extra.value));
-            // The first of a repeated key, as `field_text` reads it (a field the reader looks
-            // for is never repeated here: the rule made that an error first).
-            if known(name).is_some() || !seen.insert(name) {
+            // A field is never repeated here (the rule made that an error when the object was
+            // chosen, `Found` exists only after it), so each field is met at most once.
+            if known(name).is_some() {
                 continue;
             }
             if let Some(position) = fields.position(name).filter(|_| value != "null") {
