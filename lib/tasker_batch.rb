@@ -24,6 +24,7 @@ require_relative "tasker_batch/errors"
 native = File.join(__dir__, "tasker_batch", RUBY_VERSION[/\A\d+\.\d+/], "tasker_batch_native.#{RbConfig::CONFIG["DLEXT"]}")
 require(File.exist?(native) ? native : File.join(__dir__, "tasker_batch/tasker_batch_native"))
 require_relative "tasker_batch/call"
+require_relative "tasker_batch/plain"
 require_relative "tasker_batch/cursor_config_list"
 require_relative "tasker_core/types"
 require_relative "tasker_core/batch_processing"

@@ -99,11 +99,11 @@ RSpec.describe "Bad input" do
       expect { TaskerBatch.call(:validate_cursor_config, "start_cursor" => { Object.new => 1 }) }.to raise_validation_error("type_mismatch")
     end
 
-    it "rejects a String that is not UTF-8" do
+    it "rejects a String that cannot be converted to UTF-8 as invalid_encoding at its path" do
       expect { TaskerBatch.call(:validate_cursor_config, config.merge("batch_id" => "\xFF\xFE".b)) }
-        .to raise_validation_error("invalid_utf8").at("batch_id")
+        .to raise_validation_error("invalid_encoding").at("batch_id")
       expect { TaskerBatch.call(:validate_cursor_config, config.merge("batch_id" => (+"\xC3").force_encoding("UTF-8"))) }
-        .to raise_validation_error("invalid_utf8").at("batch_id")
+        .to raise_validation_error("invalid_encoding").at("batch_id")
     end
 
     it "accepts a binary String that happens to be UTF-8" do

@@ -76,7 +76,9 @@ RSpec.describe "The extension's boundary" do
     end
 
     it "is only for per-step operations" do
-      expect { TaskerBatch::Native.call_members("partition", {}, members) }.to raise_error(ArgumentError, /per|expected one of/)
+      ok, error, = TaskerBatch::Native.call_members("partition", {}, members)
+      expect(ok).to be(false)
+      expect(error).to include("code" => "unknown_operation", "path" => "", "message" => /expected one of/)
     end
 
     it "builds under GC.stress" do

@@ -137,16 +137,38 @@ RSpec.describe "The extension with hostile inputs" do
     it "accepts binary strings that are UTF-8, and rejects the others" do
       expect(TaskerBatch.call(:validate_cursor_config, config.merge("batch_id" => "001".b))["batch_id"]).to eq("001")
       expect { TaskerBatch.call(:validate_cursor_config, config.merge("batch_id" => "\xff".b)) }
-        .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e| expect([e.code, e.path]).to eq(%w[invalid_utf8 batch_id]) }
+        .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e| expect([e.code, e.path]).to eq(%w[invalid_encoding batch_id]) }
     end
 
     it "rejects bytes that are not valid in their own encoding, at their path" do
       broken = "\xff\xfe\x00".dup.force_encoding("UTF-16LE")
       expect { TaskerBatch.call(:validate_cursor_config, config.merge("batch_id" => broken)) }
         .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e|
-          expect([e.code, e.path]).to eq(%w[invalid_utf8 batch_id])
+          expect([e.code, e.path]).to eq(%w[invalid_encoding batch_id])
           expect(e.message).to include("UTF-16LE")
         }
+    end
+
+    # Inside a value the core keeps exactly (caller data, a composite cursor) the path is the
+    # kept value's, and the message says where within it, as for every error there.
+    it "rejects strings Ruby cannot convert to UTF-8 (no converter, an undefined character) as invalid_encoding" do
+      no_converter = (+"+AGEA-").force_encoding("UTF-7")
+      undefined = (+"\x81").force_encoding("Windows-1252")
+      [[config.merge("batch_id" => no_converter), "batch_id", "UTF-7"],
+       [config.merge("note" => { "x" => undefined }), "note", "at x within"],
+       [config.merge(undefined => 1), "", "Windows-1252"],
+       [config.merge("start_cursor" => [undefined]), "start_cursor", "at [0] within"]].each do |input, path, said|
+        expect { TaskerBatch.call(:validate_cursor_config, input) }
+          .to raise_error(TaskerCore::BatchProcessing::ValidationError) { |e|
+            expect([e.code, e.path]).to eq(["invalid_encoding", path])
+            expect(e.message).to include(said)
+          }
+      end
+    end
+
+    it "keeps invalid_utf8 for JSON text that is not UTF-8 (the text itself, as at the C ABI)" do
+      envelope = JSON.parse(TaskerBatch::Native.call_json("validate_cursor_config", "{\"batch_id\":\"\xff\"}".b))
+      expect(envelope["error"]).to include("code" => "invalid_utf8", "path" => "")
     end
   end
 

@@ -139,6 +139,19 @@ RSpec.describe "The extension under GC.stress" do
     end
   end
 
+  describe "the two Ruby paths agree (spec/paths_agree_spec.rb) under GC.stress" do
+    # A few generated inputs, built before the stress; each compared with both paths under it.
+    count = Integer(ENV.fetch("TASKER_BATCH_DIFFERENTIAL_STRESS_COUNT", "20"))
+    it "on #{count} generated inputs" do
+      cases = Differential.generated(count, 20_261_205).map { |op, input| [op, input, JSON.generate(input)] }
+      differences = cases.filter_map do |op, input, text|
+        found = under_gc_stress { Differential.difference(op, input, text) }
+        "#{op}: #{found}" if found
+      end
+      expect(differences).to eq([])
+    end
+  end
+
   describe "TaskerCore::Types" do
     let(:config) { composite_config(4, 0) }
 

@@ -60,7 +60,8 @@ codes! {
         // --- the call itself -------------------------------------------------------------
         /// A required argument was NULL (C ABI).
         NullArgument => "null_argument",
-        /// An argument was not valid UTF-8 (C ABI).
+        /// The input text itself was not valid UTF-8 (a C argument, the CLI's input, the text
+        /// a host language passes as JSON).
         InvalidUtf8 => "invalid_utf8",
         /// The input is not well-formed JSON.
         InvalidJson => "invalid_json",
@@ -87,6 +88,10 @@ codes! {
         /// A string the core must read as text holds an escape that is not Unicode text (a lone
         /// UTF-16 surrogate such as `"\ud800"`).
         InvalidString => "invalid_string",
+        /// A host language's string value that cannot be converted to UTF-8 exactly (a Ruby
+        /// String whose bytes are not valid in its encoding, or binary bytes that are not
+        /// UTF-8), at its path.
+        InvalidEncoding => "invalid_encoding",
 
         // --- outcomes and cursors --------------------------------------------------------
         /// `create_batches` without cursor configs (`no_batches` says "zero").

@@ -7,6 +7,8 @@
 
 #![allow(dead_code)] // Each bench uses a different part of this module.
 
+pub mod shapes;
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::ffi::{CStr, CString};
 use std::hint::black_box;

@@ -19,14 +19,14 @@ module TaskerBatch
     # Like #call, returning a Result with the value and the warnings (Array of Hash with
     # "code", "message" and "path").
     def call_with_warnings(op, input)
-      result_of(*Native.call(op.to_s, input))
+      result_of(*Native.call(op, input))
     end
 
     # Like #call_with_warnings, with the value as a TaskerBatch::Native::Document: JSON kept on
     # the Rust side, turned into Ruby objects only for the members that are read
     # (`doc["key"]`, `doc[0]`, `doc.size`, `doc.to_ruby`, `doc.to_json`).
     def call_lazy(op, input)
-      result_of(*Native.call_lazy(op.to_s, input))
+      result_of(*Native.call_lazy(op, input))
     end
 
     # The value of a native call's `[ok, value_or_error, warnings]`: raises the error, or
@@ -44,7 +44,7 @@ module TaskerBatch
     # core reads the text itself, so malformed JSON is an `invalid_json` ValidationError with
     # its line and column. Returns the value as Ruby objects.
     def call_text(op, json_text)
-      envelope = parse_envelope(Native.call_json(op.to_s, json_text.to_s))
+      envelope = parse_envelope(Native.call_json(op, json_text))
       ok = envelope["ok"]
       result_of(ok, ok ? envelope["value"] : envelope["error"], envelope.fetch("warnings", [])).value
     end

@@ -31,8 +31,18 @@ module TaskerBatch
       args.empty? && !block ? size : super
     end
 
+    # Array#[]'s arguments (an Integer, a start and a length, a Range); anything else is a
+    # ValidationError rather than Array's TypeError.
     def [](*args)
+      unless args.all? { |arg| Integer === arg } || (args.size == 1 && Range === args.first) # rubocop:disable Style/CaseEquality
+        raise TaskerCore::BatchProcessing::ValidationError.new(
+          "expected an Integer index, a start and a length, or a Range, found #{args.map { |a| Plain.class_name(a) }.join(", ")}",
+          code: "type_mismatch", path: ""
+        )
+      end
       to_a[*args]
+    rescue RangeError # an index beyond 64 bits: beyond any list, so absent
+      nil
     end
 
     def each(&block)

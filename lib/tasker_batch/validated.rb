@@ -23,10 +23,10 @@ module TaskerBatch
       # Validates `attributes` in the core and builds the struct from the canonical value.
       # Dry::Struct's own signature: its types call `new(attributes, true)` positionally.
       def new(attributes = default_attributes, safe = false, &block) # rubocop:disable Style/OptionalBooleanParameter
-        return attributes if attributes.is_a?(self)
+        return attributes if TaskerBatch::Plain.instance_of_kind?(self, attributes)
 
-        input = attributes.is_a?(Dry::Struct) ? attributes.to_h : attributes
-        input = with_fixed_attributes(input) if input.is_a?(Hash)
+        input = TaskerBatch::Plain.struct?(attributes) ? attributes.to_h : attributes
+        input = with_fixed_attributes(input) if TaskerBatch::Plain.hash?(input)
         result = TaskerBatch.call_with_warnings(@validation_operation, input)
         check_fixed_attributes(result.value)
         from_wire(result.value, result.warnings, safe: safe, &block)
@@ -58,18 +58,22 @@ module TaskerBatch
         end.freeze
       end
 
+      # Hash's own methods, not a subclass's: the input is the caller's.
+      HASH_KEYS = Hash.instance_method(:keys)
+      HASH_MERGE = Hash.instance_method(:merge)
+
       def with_fixed_attributes(input)
-        symbols = input.keys.first.is_a?(Symbol)
+        symbols = Symbol === HASH_KEYS.bind_call(input).first # rubocop:disable Style/CaseEquality
         missing = {}
         @fixed_attributes.each do |key, expected|
-          name = [key, key.to_sym].find { |candidate| input.key?(candidate) }
-          if name
-            check_fixed_attribute(key, expected, input[name])
+          found, given = TaskerBatch::Plain.lookup(input, key)
+          if found
+            check_fixed_attribute(key, expected, given)
           else
             missing[symbols ? key.to_sym : key] = expected
           end
         end
-        missing.empty? ? input : input.merge(missing)
+        missing.empty? ? input : HASH_MERGE.bind_call(input, missing)
       end
 
       def check_fixed_attributes(wire)
@@ -77,10 +81,12 @@ module TaskerBatch
       end
 
       def check_fixed_attribute(key, expected, given)
-        return if given == expected || given == expected.to_sym
+        # `expected` compares (a String, a Symbol): no method of the caller's value is called.
+        return if expected.eql?(given) || expected.to_sym.equal?(given)
 
+        found = String === given || Symbol === given ? TaskerBatch::Plain.name!(given, key).inspect : TaskerBatch::Plain.class_name(given) # rubocop:disable Style/CaseEquality
         raise TaskerCore::BatchProcessing::ValidationError.new(
-          "expected #{expected.inspect} for #{name}, found #{given.inspect}",
+          "expected #{expected.inspect} for #{name}, found #{found}",
           code: "invalid_value", path: key
         )
       end

@@ -37,7 +37,7 @@ module TaskerCore
     # `expand_outcome` operation in docs/operations.md.
     def expand_outcome(batchable_step_name:, outcome:, worker_template_name: nil, convergence_step_names: [],
                        initialization: {}, batch_metadata: nil)
-      outcome = outcome.to_h if outcome.is_a?(Dry::Struct)
+      outcome = outcome.to_h if TaskerBatch::Plain.struct?(outcome)
       request = {
         "batchable_step_name" => batchable_step_name, "outcome" => outcome,
         "worker_template_name" => worker_template_name, "convergence_step_names" => convergence_step_names,

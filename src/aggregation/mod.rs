@@ -49,7 +49,7 @@ use crate::input::{duplicate_key, read_object, set_once, OtherKeys};
 use crate::input::{RawJson, U32};
 use crate::path::JsonPath;
 use crate::scenario::ScenarioKind;
-use crate::step_results::{Looking, ReadPlan, ResultsSeed, StepResults};
+use crate::step_results::{Fields, Looking, ReadPlan, ResultsSeed, StepResults};
 
 mod reducers;
 
@@ -240,7 +240,7 @@ pub(crate) fn aggregate_sources<'a>(
     warnings: &mut Vec<Warning>,
 ) -> Result<Aggregation> {
     let reducers: &[(String, Reducer)] = options.reducers.as_ref().map_or(&[], |r| &r.0);
-    let fields: Vec<String> = reducers.iter().map(|(field, _)| field.clone()).collect();
+    let fields = Fields::new(reducers.iter().map(|(field, _)| field.clone()).collect());
     let looking = Looking::Worker(&fields);
     let max_errors = options.max_errors as usize;
     let mut totals = [0u64; 4];
@@ -312,10 +312,11 @@ pub(crate) fn aggregate_sources<'a>(
             errors.extend(entries.iter().take(keep).map(raw_json));
             error_count += count;
         }
-        for (fold, field) in folds.iter_mut().zip(&fields) {
-            if let Some(value) = found.field_text(field)? {
-                fold.add(value, &|| found.path().key(field))?;
-            }
+        for (position, value) in found.present_fields(&fields)? {
+            let field = &fields.names()[position];
+            // In bounds: `fields` has one name per reducer, in the reducers' order, as `folds`
+            // has one fold.
+            folds[position].add(value, &|| found.path().key(field))?;
         }
     }
 

@@ -180,7 +180,7 @@ fn worker_failure(results: &StepResults, i: usize, at: &JsonPath) -> Result<Opti
     }
     // Neither a flag nor a counter: not what a worker returns when it finishes (a step's
     // results mid-run hold only its checkpoint), so the worker did not finish.
-    let finished = match results.read(i, at, Looking::Worker(&[]))? {
+    let finished = match results.read(i, at, Looking::Worker(&crate::step_results::NO_FIELDS))? {
         Some(counters) => counters.has_counter(),
         None => false,
     };

@@ -29,10 +29,11 @@ pub(crate) use object::{
 };
 use raw::scan;
 pub(crate) use raw::{describe, push_minified, string_literal};
-pub use raw::{RawJson, MAX_NESTING};
-pub use serde_coupling::{coded, coded_at, RAW_VALUE_TOKEN};
+pub use raw::{too_deep_message, RawJson, MAX_NESTING};
+pub use serde_coupling::{coded, coded_at, note_lossy_integer, RAW_VALUE_TOKEN};
 use serde_coupling::{
-    is_coded, is_recursion_limit, recognise, settle_numbers, split_position, Recognised,
+    is_coded, is_recursion_limit, recognise, settle_numbers, split_position, take_lossy_integer,
+    Recognised,
 };
 pub(crate) use strict::{NonEmpty, U32, U64};
 
@@ -76,7 +77,7 @@ fn explain_failure<T: DeserializeOwned>(text: &str) -> Error {
             let path = format_path(err.path());
             let exact = number_at(text, err.path());
             let mut error = classify(err.into_inner(), path);
-            error.message = settle_numbers(&error.message, exact);
+            error.message = settle_numbers(&error.message, exact, None);
             error
         }
         Ok(_) => match de.end() {
@@ -91,11 +92,7 @@ fn explain_failure<T: DeserializeOwned>(text: &str) -> Error {
     // Too deep to be read at all: say so, rather than the type error met on the way down.
     let depth = scan(text).max_depth;
     if error.code != ErrorCode::NestingTooDeep && depth > MAX_NESTING {
-        return Error::new(
-            ErrorCode::NestingTooDeep,
-            "",
-            format!("expected JSON nested at most {MAX_NESTING} levels deep, found {depth} levels"),
-        );
+        return Error::new(ErrorCode::NestingTooDeep, "", too_deep_message());
     }
     error
 }
@@ -146,10 +143,7 @@ fn classify(err: serde_json::Error, path: String) -> Error {
     match err.classify() {
         Category::Syntax | Category::Eof | Category::Io if !is_coded(&bare) => {
             if is_recursion_limit(&bare) {
-                let message = format!(
-                    "expected JSON nested at most {MAX_NESTING} levels deep, found deeper nesting{position}"
-                );
-                Error::new(ErrorCode::NestingTooDeep, path, message)
+                Error::new(ErrorCode::NestingTooDeep, path, too_deep_message())
             } else {
                 let message = format!("expected well-formed JSON: {bare}{position}");
                 Error::new(ErrorCode::InvalidJson, path, message)
@@ -216,6 +210,7 @@ fn ends_with_key(path: &str, key: &str) -> bool {
 pub fn from_deserializer_untracked<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<T> {
+    take_lossy_integer();
     T::deserialize(deserializer)
         .map_err(|err| without_text(classify_message(&err.to_string(), String::new())))
 }
@@ -225,6 +220,7 @@ pub fn from_deserializer_untracked<'de, T: Deserialize<'de>, D: Deserializer<'de
 pub fn from_deserializer<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     deserializer: D,
 ) -> Result<T> {
+    take_lossy_integer();
     serde_path_to_error::deserialize(deserializer).map_err(|err| {
         let path = format_path(err.path());
         without_text(classify_message(&err.into_inner().to_string(), path))
@@ -237,10 +233,16 @@ pub(crate) fn seeded_error(err: &serde_json::Error) -> Error {
     without_text(classify_message(&err.to_string(), String::new()))
 }
 
-/// An error from a reader that has no JSON text: a number serde handed over as a float is
-/// printed as that float (a Ruby reader hands big integers over exactly).
+/// An error from a reader that has no JSON text: a number handed over as a float is printed
+/// with the exact digits the reader noted ([`note_lossy_integer`]: the Ruby extension's, for an
+/// integer beyond 64 bits), else as that float.
 fn without_text(mut error: Error) -> Error {
-    error.message = settle_numbers(&error.message, None);
+    let noted = take_lossy_integer();
+    error.message = settle_numbers(
+        &error.message,
+        noted.as_ref().map(|(_, digits)| digits.as_str()),
+        noted.as_ref().map(|(value, _)| *value),
+    );
     error
 }
 

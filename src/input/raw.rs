@@ -22,6 +22,13 @@ impl PartialEq for RawJson {
 /// apply its limit to raw values, so [`RawJson`] applies it.
 pub const MAX_NESTING: usize = 128;
 
+/// The message of every `nesting_too_deep` error, whatever reads the input (JSON text, a host
+/// language's objects): one text, so that the two Ruby paths answer alike. It names no depth
+/// and no position, which only a reader of text knows (an object that contains itself has none).
+pub fn too_deep_message() -> String {
+    format!("expected values nested at most {MAX_NESTING} levels deep, found deeper nesting")
+}
+
 impl RawJson {
     /// Wraps raw JSON text, minifying it when it has insignificant whitespace; nesting
     /// deeper than [`MAX_NESTING`] is an error message.
@@ -33,10 +40,7 @@ impl RawJson {
         }
         let scan = scan(raw.get());
         if scan.max_depth > MAX_NESTING {
-            return Err(format!(
-                "expected JSON nested at most {MAX_NESTING} levels deep, found {} levels",
-                scan.max_depth
-            ));
+            return Err(too_deep_message());
         }
         if scan.has_whitespace {
             let compact = minify(raw.get());

@@ -44,15 +44,71 @@ impl fmt::Display for LossyNumber {
 }
 
 /// Replaces a [`LossyNumber`] in `message` with `exact` (the number's text in the input), or
-/// with the float it holds when the text is not known.
-pub(crate) fn settle_numbers(message: &str, exact: Option<&str>) -> String {
+/// with the float it holds when the text is not known. serde's own `invalid type: floating
+/// point `1e40`` gets the exact text too, named an integer when it is one, and serde's
+/// `integer `N` as u128` is said `integer `N``: one wording for a number, whichever reader
+/// (JSON text, a host language's objects) handed it over.
+///
+/// `of`: when `exact` is the text of one known float only (a host reader's noted integer), the
+/// float it is the text of; a float in the message that is another number keeps its own text.
+pub(crate) fn settle_numbers(message: &str, exact: Option<&str>, of: Option<f64>) -> String {
+    let applies = |float: &str| of.is_none_or(|value| float.parse::<f64>() == Ok(value));
     let mut parts = message.splitn(3, NUMBER_MARK);
-    match (parts.next(), parts.next(), parts.next()) {
+    let message = match (parts.next(), parts.next(), parts.next()) {
         (Some(before), Some(float), Some(after)) => {
-            format!("{before}{}{after}", exact.unwrap_or(float))
+            let text = exact.filter(|_| applies(float)).unwrap_or(float);
+            format!("{before}{text}{after}")
         }
         _ => message.to_owned(),
+    };
+    const FLOAT: &str = "invalid type: floating point `";
+    if let (Some(rest), Some(exact)) = (message.strip_prefix(FLOAT), exact) {
+        if let Some(end) = rest.find('`').filter(|&end| applies(&rest[..end])) {
+            let kind = if exact.contains(['.', 'e', 'E']) {
+                "floating point"
+            } else {
+                "integer"
+            };
+            return format!("invalid type: {kind} `{exact}{}", &rest[end..]);
+        }
     }
+    if let Some(rest) = message.strip_prefix("invalid type: integer `") {
+        if let Some(end) = rest.find('`') {
+            let after = &rest[end + 1..];
+            if let Some(after) = after
+                .strip_prefix(" as u128")
+                .or_else(|| after.strip_prefix(" as i128"))
+            {
+                return format!("invalid type: integer `{}`{after}", &rest[..end]);
+            }
+        }
+    }
+    message
+}
+
+thread_local! {
+    /// The digits of the integer a reader of host-language objects last handed over as a float.
+    static LOSSY_INTEGER: std::cell::RefCell<Option<(f64, String)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// For a deserializer of a host language's objects: it hands an integer beyond 64 bits to
+/// the visitor as an `f64`, exactly as serde_json does with JSON text, so that every reader of
+/// the core answers alike on both (the same code, the same message); these are its exact
+/// digits, for the message about it (what serde_json's reader finds by the error's path).
+/// Values the contract keeps exactly never take this way (they are asked for as raw JSON).
+///
+/// Answers the float to hand over: the one serde_json reads from the same digits (its
+/// rounding, so that a message quoting the float quotes the same on both), or `None` when
+/// serde_json would refuse the digits as out of range.
+pub fn note_lossy_integer(digits: &str) -> Option<f64> {
+    let value = serde_json::from_str::<f64>(digits).ok()?;
+    LOSSY_INTEGER.with(|lossy| *lossy.borrow_mut() = Some((value, digits.to_owned())));
+    Some(value)
+}
+
+/// The integer [`note_lossy_integer`] noted since the last call, if any.
+pub(crate) fn take_lossy_integer() -> Option<(f64, String)> {
+    LOSSY_INTEGER.with(|lossy| lossy.borrow_mut().take())
 }
 
 /// A serde error carrying one of our codes; [`crate::input::from_json`] turns it back into that
@@ -350,12 +406,13 @@ mod canaries {
         assert_eq!(
             settle_numbers(
                 &format!("found {}", LossyNumber(1e40)),
-                Some("10000000000000000000000000000000000000000")
+                Some("10000000000000000000000000000000000000000"),
+                None
             ),
             "found 10000000000000000000000000000000000000000"
         );
         assert_eq!(
-            settle_numbers(&format!("found {}", LossyNumber(1e40)), None),
+            settle_numbers(&format!("found {}", LossyNumber(1e40)), None, None),
             "found 1e40"
         );
     }

@@ -32,12 +32,14 @@
 //! A problem in a result is reported only when a reader reads that field, in the order it
 //! reads them, as if the result had been kept and read on its own.
 
+mod fields;
 mod names;
 mod query;
 mod reader;
 mod rule;
 mod store;
 
+pub(crate) use fields::{Fields, NO_FIELDS};
 pub(crate) use names::UniqueNames;
 pub(crate) use query::{type_mismatch, StatusSays};
 pub(crate) use reader::{ReadPlan, ResultsSeed};

@@ -8,6 +8,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::input::{describe, from_json, U64};
 use crate::path::JsonPath;
 
+use super::fields::Fields;
 use super::rule::{self, Looking, Objects, Route, Wrapper};
 use super::store::{self, known, present, Count, Entries, Flag, KeyRef, Span, Status, StepResult};
 use super::store::{
@@ -29,7 +30,7 @@ fn looks_for(looking: Looking, k: usize) -> bool {
         return looking.looks_through(wrapper);
     }
     match looking {
-        Looking::Worker(fields) => k <= ERRORS || fields.iter().any(|f| f == KNOWN[k]),
+        Looking::Worker(fields) => k <= ERRORS || fields.has_known(k),
         Looking::Failure => k == SUCCESS || k == STATUS,
         Looking::Step => k == OUTCOME,
     }
@@ -54,12 +55,13 @@ impl Objects for StepResults {
             }
         }
         if let Looking::Worker(fields) = looking {
-            for field in fields.iter().filter(|f| known(f).is_none()) {
-                let mut given = self
-                    .extras_of(index)
-                    .filter(|e| self.text(e.name) == *field);
-                if let (Some(_), Some(again)) = (given.next(), given.next()) {
-                    consider(again.position, self.text(again.name));
+            // One pass over the level's caller keys, each looked up in the fields: linear in
+            // the keys whatever the number of fields.
+            let mut seen = std::collections::HashSet::new();
+            for extra in self.extras_of(index) {
+                let name = self.text(extra.name);
+                if known(name).is_none() && fields.contains(name) && !seen.insert(name) {
+                    consider(extra.position, name);
                 }
             }
         }
@@ -71,7 +73,14 @@ impl Objects for StepResults {
         match looking {
             Looking::Worker(fields) => {
                 bits & (present(0) | present(1) | present(2) | present(3) | present(ERRORS)) != 0
-                    || fields.iter().any(|f| self.present(index, f))
+                    || fields.known().any(|k| self.present(index, KNOWN[k]))
+                    || self.extras_of(index).any(|e| {
+                        let name = self.text(e.name);
+                        // No field is repeated here: the rule checked that first.
+                        known(name).is_none()
+                            && fields.contains(name)
+                            && self.text(e.value) != "null"
+                    })
             }
             Looking::Failure => bits & (present(SUCCESS) | present(STATUS)) != 0,
             Looking::Step => self.outcome(index).is_some(),
@@ -338,9 +347,41 @@ impl<'a> Found<'a> {
             .map(|span| self.results.text(span))
     }
 
-    /// The text of field `name` (not `null`), for a reducer.
+    /// The text of field `name` (not `null`), as a reducer reads it (the tests' way of asking;
+    /// the aggregation asks for all its fields at once, [`Self::present_fields`]).
+    #[cfg(test)]
     pub(crate) fn field_text(&self, name: &str) -> Result<Option<Cow<'a, str>>> {
         self.results.field_text(self.level, name)
+    }
+
+    /// The fields of `fields` this object has (not `null`), as their positions among the
+    /// fields and their text, in the fields' order: one pass over the object's caller keys
+    /// (each looked up in the set) and over the known names among the fields, so that many
+    /// reducers over many results cost what the results' keys do, not their product.
+    pub(crate) fn present_fields(&self, fields: &Fields) -> Result<Vec<(usize, Cow<'a, str>)>> {
+        let results = self.results;
+        let mut present = Vec::new();
+        for k in fields.known() {
+            if let (Some(position), Some(text)) = (
+                fields.position(KNOWN[k]),
+                results.field_text(self.level, KNOWN[k])?,
+            ) {
+                present.push((position, text));
+            }
+        }
+        for extra in results.extras_of(self.level) {
+            let (name, value) = (results.text(extra.name), results.text(extra.value));
+            // A field is never repeated here (the rule made that an error when the object was
+            // chosen, `Found` exists only after it), so each field is met at most once.
+            if known(name).is_some() {
+                continue;
+            }
+            if let Some(position) = fields.position(name).filter(|_| value != "null") {
+                present.push((position, Cow::Borrowed(value)));
+            }
+        }
+        present.sort_unstable_by_key(|(position, _)| *position);
+        Ok(present)
     }
 
     fn mismatch(&self, field: &str, expected: &str, span: Span) -> Error {
@@ -368,7 +409,7 @@ mod tests {
     use serde::de::DeserializeSeed;
 
     use super::*;
-    use crate::step_results::{ReadPlan, ResultsSeed};
+    use crate::step_results::{Fields, ReadPlan, ResultsSeed, NO_FIELDS};
 
     fn results(text: &str, plan: &ReadPlan) -> StepResults {
         let mut de = serde_json::Deserializer::from_str(text);
@@ -390,7 +431,10 @@ mod tests {
             &ReadPlan::default(),
         );
         let at = at();
-        let found = read.read(0, &at, Looking::Worker(&[])).unwrap().unwrap();
+        let found = read
+            .read(0, &at, Looking::Worker(&NO_FIELDS))
+            .unwrap()
+            .unwrap();
         assert!(found.has_counter());
         assert_eq!(found.count(0).unwrap(), Some(7));
         assert_eq!(found.count(1).unwrap(), None);
@@ -440,7 +484,10 @@ mod tests {
                 )
             );
         }
-        let b = read.read(1, &at, Looking::Worker(&[])).unwrap().unwrap();
+        let b = read
+            .read(1, &at, Looking::Worker(&NO_FIELDS))
+            .unwrap()
+            .unwrap();
         assert_eq!(
             b.errors().err().map(|e| e.path),
             Some("dependency_results.b.errors".to_owned())
@@ -454,7 +501,11 @@ mod tests {
         let read = results(r#"{"w":{"status":"done","amount":1}}"#, &plan);
         let at = at();
         let found = read
-            .read(0, &at, Looking::Worker(&["status".to_owned()]))
+            .read(
+                0,
+                &at,
+                Looking::Worker(&Fields::new(vec!["status".to_owned()])),
+            )
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -467,7 +518,11 @@ mod tests {
             &ReadPlan::new(Some(vec!["status".to_owned()]), None, false),
         );
         let found = read
-            .read(0, &at, Looking::Worker(&["status".to_owned()]))
+            .read(
+                0,
+                &at,
+                Looking::Worker(&Fields::new(vec!["status".to_owned()])),
+            )
             .unwrap()
             .unwrap();
         assert_eq!(
@@ -483,7 +538,7 @@ mod tests {
             &ReadPlan::new(None, None, false),
         );
         let at = at();
-        let fields = ["result".to_owned()];
+        let fields = Fields::new(vec!["result".to_owned()]);
         let found = read
             .read(0, &at, Looking::Worker(&fields))
             .unwrap()

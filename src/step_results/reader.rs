@@ -29,8 +29,9 @@ use serde_json::value::RawValue;
 
 use crate::error::{ErrorCode, Result};
 use crate::input::{coded, duplicate_key, from_json, push_minified};
-use crate::input::{Key, MAX_NESTING, RAW_VALUE_TOKEN};
+use crate::input::{too_deep_message, Key, MAX_NESTING, RAW_VALUE_TOKEN};
 
+use super::fields::Fields;
 use super::names::UniqueNames;
 use super::rule::{self, Looking, Route};
 use super::store::{self, Entries, ExtraKey, KeyRef, Level, Rare, Span, StepResult, StepResults};
@@ -50,7 +51,7 @@ use super::store::{json_string, known, present, ERRORS, OUTCOME, STATUS, SUCCESS
 /// reducer reads `errors`), entries past what the aggregation keeps are only counted.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct ReadPlan {
-    fields: Option<Vec<String>>,
+    fields: Option<Fields>,
     max_errors: Option<usize>,
     /// Every result is a worker's (`aggregate`): the entries kept count over all results.
     all_workers: bool,
@@ -69,7 +70,7 @@ impl ReadPlan {
         all_workers: bool,
     ) -> Self {
         let mut plan = ReadPlan {
-            fields,
+            fields: fields.map(Fields::new),
             max_errors: max_errors.map(|n| n as usize),
             all_workers,
             may_rebuild: false,
@@ -83,7 +84,7 @@ impl ReadPlan {
     fn may_reduce(&self, name: &str) -> bool {
         self.fields
             .as_ref()
-            .is_none_or(|fields| fields.iter().any(|f| f == name))
+            .is_none_or(|fields| fields.contains(name))
     }
 
     /// Whether entries past `max_errors` may go uncopied.
@@ -657,13 +658,7 @@ impl<'de> DeserializeSeed<'de> for StepSeed<'_, '_> {
         // The limit applies to each result as a whole, as it did when a result was kept as one
         // raw value.
         if reader.deepest > MAX_NESTING {
-            return Err(coded(
-                ErrorCode::NestingTooDeep,
-                format_args!(
-                    "expected JSON nested at most {MAX_NESTING} levels deep, found {} levels",
-                    reader.deepest
-                ),
-            ));
+            return Err(coded(ErrorCode::NestingTooDeep, too_deep_message()));
         }
         if reader.plan.all_workers && reader.plan.limits_entries() {
             reader.count_kept(result);
@@ -816,9 +811,12 @@ mod tests {
     /// of each of its fields (`-`: absent), `null`, or the error's code and path.
     fn found(result: &str, reader: &str, plan: &ReadPlan) -> String {
         let results = read_all(&format!(r#"{{"r":{result}}}"#), plan);
-        let amount = ["amount".to_owned()];
+        let amount = Fields::new(vec!["amount".to_owned()]);
         let (fields, looking): (Vec<&str>, Looking) = match reader {
-            "worker" => (WORKER.to_vec(), Looking::Worker(&[])),
+            "worker" => (
+                WORKER.to_vec(),
+                Looking::Worker(&crate::step_results::NO_FIELDS),
+            ),
             "amount" => (
                 [&WORKER[..], &["amount"]].concat(),
                 Looking::Worker(&amount),
@@ -1305,7 +1303,7 @@ mod tests {
         let kept: Vec<(Vec<&str>, u64)> = (0..3)
             .map(|i| {
                 let found = results
-                    .read(i, &root, Looking::Worker(&[]))
+                    .read(i, &root, Looking::Worker(&crate::step_results::NO_FIELDS))
                     .unwrap()
                     .unwrap();
                 let (entries, count) = found.errors().unwrap().unwrap();

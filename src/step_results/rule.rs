@@ -14,6 +14,8 @@
 //! The reader ([`super::reader`]) reads the objects under the wrappers as it parses, with the
 //! same [`Route`] this rule follows, so that only objects a reader may reach are kept.
 
+use super::fields::Fields;
+
 /// The wrappers a step result may use, in the one order in which they are unwrapped.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Wrapper {
@@ -71,7 +73,7 @@ impl Route {
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Looking<'f> {
     /// The aggregation: the four counters, `errors` and the reducers' fields.
-    Worker(&'f [String]),
+    Worker(&'f Fields),
     /// Convergence's failure check: `success` and `status`.
     Failure,
     /// Detection: the batchable step's `batch_processing_outcome`.
@@ -189,7 +191,7 @@ mod tests {
     fn reads(looking: Looking, field: &str) -> bool {
         match looking {
             Looking::Worker(extra) => {
-                field.starts_with("items_") || field == "errors" || extra.iter().any(|f| f == field)
+                field.starts_with("items_") || field == "errors" || extra.contains(field)
             }
             Looking::Failure => field == "success" || field == "status",
             Looking::Step => field == "batch_processing_outcome",
@@ -218,7 +220,7 @@ mod tests {
         }
     }
 
-    const WORKER: Looking<'static> = Looking::Worker(&[]);
+    const WORKER: Looking<'static> = Looking::Worker(&super::super::fields::NO_FIELDS);
 
     fn route(wrappers: &[Wrapper]) -> Route {
         wrappers.iter().fold(Route::TOP, |r, w| r.enter(*w))

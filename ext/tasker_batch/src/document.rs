@@ -12,7 +12,7 @@ use std::cell::{OnceCell, RefCell};
 use std::ops::Range;
 
 use magnus::value::ReprValue;
-use magnus::{Error, Integer, RString, Ruby, Value};
+use magnus::{Error, Integer, RString, Ruby, Symbol, Value};
 use serde::de::{Deserializer as _, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
@@ -99,10 +99,10 @@ impl Document {
     fn get(ruby: &Ruby, rb_self: &Self, key: Value) -> Result<Value, Error> {
         match rb_self.index(ruby)? {
             Index::Object(members) => {
-                let name = if let Some(s) = RString::from_value(key) {
-                    s.to_string()?
-                } else {
-                    key.funcall::<_, _, RString>("to_s", ())?.to_string()?
+                // A key that is neither a String nor a Symbol is absent, as it would be from a
+                // Hash of the same members (no Ruby method of the key is called).
+                let Some(name) = member_name(key) else {
+                    return Ok(ruby.qnil().as_value());
                 };
                 match members.iter().find(|(k, _)| *k == name) {
                     Some((_, range)) => rb_self.member(ruby, range),
@@ -110,9 +110,11 @@ impl Document {
                 }
             }
             Index::Array(items) => {
-                let index = Integer::from_value(key).ok_or_else(|| {
-                    Error::new(ruby.exception_type_error(), "expected an Integer index")
-                })?;
+                // A key that is not an Integer is absent (Array#[] would raise a TypeError;
+                // the gem raises only its own errors).
+                let Some(index) = Integer::from_value(key) else {
+                    return Ok(ruby.qnil().as_value());
+                };
                 // An index beyond 64 bits is beyond any array: absent, as a too-large one is.
                 let Ok(i) = index.to_i64() else {
                     return Ok(ruby.qnil().as_value());
@@ -130,15 +132,12 @@ impl Document {
     /// `doc.document(key)`: the member as a Document of its own (nil if absent).
     fn document(ruby: &Ruby, rb_self: &Self, key: Value) -> Result<Value, Error> {
         let range = match rb_self.index(ruby)? {
-            Index::Object(members) => {
-                let name = RString::from_value(key)
-                    .map(|s| s.to_string())
-                    .unwrap_or_else(|| key.funcall::<_, _, RString>("to_s", ())?.to_string())?;
+            Index::Object(members) => member_name(key).and_then(|name| {
                 members
                     .iter()
                     .find(|(k, _)| *k == name)
                     .map(|(_, r)| r.clone())
-            }
+            }),
             Index::Array(items) => Integer::from_value(key)
                 .and_then(|i| i.to_i64().ok())
                 .and_then(|i| usize::try_from(i).ok())
@@ -241,4 +240,17 @@ pub fn define(ruby: &Ruby, native: magnus::RModule) -> Result<(), Error> {
     class.define_method("to_ruby", method!(Document::to_ruby, 0))?;
     class.define_method("to_json", method!(Document::to_json, -1))?;
     Ok(())
+}
+
+/// A member name from a String (its text, if UTF-8) or a Symbol; `None` for anything else.
+fn member_name(key: Value) -> Option<String> {
+    if let Some(s) = RString::from_value(key) {
+        // SAFETY: the bytes are copied before any Ruby code runs.
+        return std::str::from_utf8(unsafe { s.as_slice() })
+            .ok()
+            .map(str::to_owned);
+    }
+    Symbol::from_value(key)
+        .and_then(|symbol| symbol.name().ok())
+        .map(|name| name.into_owned())
 }

@@ -24,16 +24,30 @@ mod ruby_ser;
 mod write;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
-use magnus::{function, prelude::*, Error, RArray, RHash, RString, Ruby, Value};
+use magnus::{function, prelude::*, Error, RArray, RHash, RString, Ruby, Symbol, Value};
 use tasker_batch::operations::{self, Success};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 use boundary::{guarded, maybe_without_gvl};
 
 /// `Native.call_json(op, json)`: the envelope text for `op` applied to `json`.
-fn call_json(ruby: &Ruby, op: RString, input: RString) -> Result<RString, Error> {
-    let op = op_name(op);
+fn call_json(ruby: &Ruby, op: Value, input: Value) -> Result<RString, Error> {
     guarded(ruby, "call_json", || {
+        let op = match op_name(op) {
+            Ok(op) => op,
+            Err(e) => return Ok(ruby.str_new(&operations::error_envelope(&e))),
+        };
+        let Some(input) = RString::from_value(input) else {
+            let e = tasker_batch::Error::new(
+                tasker_batch::ErrorCode::TypeMismatch,
+                "",
+                format!(
+                    "expected the JSON text as a String, found {}",
+                    class_name(input)
+                ),
+            );
+            return Ok(ruby.str_new(&operations::error_envelope(&e)));
+        };
         // SAFETY: the bytes are copied before any other Ruby code can run.
         let bytes = unsafe { input.as_slice() }.to_vec();
         let envelope = match String::from_utf8(bytes) {
@@ -55,23 +69,48 @@ fn call_json(ruby: &Ruby, op: RString, input: RString) -> Result<RString, Error>
 /// reads the Ruby objects in place (`ruby_de`, with the GC paused so that lent strings stay
 /// put); the operation then runs without the GVL when its input was large, and its output is
 /// built into Ruby objects directly (`write::from_json`).
-fn call(ruby: &Ruby, op: RString, input: Value) -> Result<RArray, Error> {
-    let op = op_name(op);
-    call_operation(ruby, op, input, Output::Objects)
+fn call(ruby: &Ruby, op: Value, input: Value) -> Result<RArray, Error> {
+    match op_name(op) {
+        Ok(op) => call_operation(ruby, op, input, Output::Objects),
+        Err(e) => failure(ruby, &e),
+    }
 }
 
 /// `Native.call_lazy(op, object)`: like `call`, with the value as a
 /// `TaskerBatch::Native::Document` that builds Ruby objects only for what is read.
-fn call_lazy(ruby: &Ruby, op: RString, input: Value) -> Result<RArray, Error> {
-    let op = op_name(op);
-    call_operation(ruby, op, input, Output::Document)
+fn call_lazy(ruby: &Ruby, op: Value, input: Value) -> Result<RArray, Error> {
+    match op_name(op) {
+        Ok(op) => call_operation(ruby, op, input, Output::Document),
+        Err(e) => failure(ruby, &e),
+    }
 }
 
-/// The operation's name as text: bytes that are not UTF-8 are replaced (U+FFFD), so that such
-/// a name is an `unknown_operation` like any other unknown name, never an `EncodingError`.
-fn op_name(op: RString) -> String {
-    // SAFETY: the bytes are copied before any Ruby code runs.
-    String::from_utf8_lossy(unsafe { op.as_slice() }).into_owned()
+/// The operation's name as text, from a String (bytes that are not UTF-8 are replaced,
+/// U+FFFD, so that such a name is an `unknown_operation` like any other unknown name, never an
+/// `EncodingError`) or a Symbol; anything else is an `unknown_operation` naming its class. No
+/// Ruby method is called (a String subclass's `to_s` is not).
+fn op_name(op: Value) -> Result<String, tasker_batch::Error> {
+    if let Some(op) = RString::from_value(op) {
+        // SAFETY: the bytes are copied before any Ruby code runs.
+        return Ok(String::from_utf8_lossy(unsafe { op.as_slice() }).into_owned());
+    }
+    if let Some(name) = Symbol::from_value(op).and_then(|symbol| symbol.name().ok()) {
+        return Ok(name.into_owned());
+    }
+    Err(tasker_batch::Error::new(
+        tasker_batch::ErrorCode::UnknownOperation,
+        "",
+        format!(
+            "expected an operation name (a String or Symbol), found {}",
+            class_name(op)
+        ),
+    ))
+}
+
+/// The name of a value's class, read without calling any Ruby method.
+fn class_name(value: Value) -> String {
+    // SAFETY: reading a class name runs no Ruby code.
+    unsafe { value.classname() }.into_owned()
 }
 
 /// How an operation's output reaches Ruby.
@@ -182,7 +221,7 @@ fn read_from_ruby<T>(
                         tasker_batch::Error::new(
                             ErrorCode::NestingTooDeep,
                             "",
-                            format!("expected values nested at most {MAX_NESTING} levels deep, found deeper nesting"),
+                            tasker_batch::input::too_deep_message(),
                         )
                     } else {
                         error
@@ -248,27 +287,31 @@ fn member_names(names: Vec<String>) -> MemberNames {
 /// native call each.
 fn call_members(
     ruby: &Ruby,
-    op: RString,
+    op: Value,
     input: Value,
     members: &MemberNames,
 ) -> Result<RArray, Error> {
-    let op = op_name(op);
+    let op = match op_name(op) {
+        Ok(op) => op,
+        Err(e) => return failure(ruby, &e),
+    };
     guarded(ruby, "call_members", || {
         if !PER_STEP_OPERATIONS.contains(&op.as_str()) {
-            return Err(Error::new(
-                ruby.exception_arg_error(),
-                format!(
-                    "call_members: expected one of {}, found {op:?}",
-                    PER_STEP_OPERATIONS.join(", ")
+            return failure(
+                ruby,
+                &tasker_batch::Error::new(
+                    ErrorCode::UnknownOperation,
+                    "",
+                    format!(
+                        "call_members: expected one of {}, found {op:?}",
+                        PER_STEP_OPERATIONS.join(", ")
+                    ),
                 ),
-            ));
+            );
         }
-        call_typed(ruby, &op, input, Some(&members.0)).unwrap_or_else(|| {
-            Err(Error::new(
-                ruby.exception_arg_error(),
-                format!("unknown operation {op:?}"),
-            ))
-        })
+        // Every per-step operation is in the table.
+        call_typed(ruby, &op, input, Some(&members.0))
+            .unwrap_or_else(|| failure(ruby, &operations::unknown_operation(&op)))
     })
 }
 

@@ -60,9 +60,29 @@ pub(crate) unsafe fn utf8_of<'a>(s: RString) -> Result<&'a [u8], String> {
         };
         return Err(name);
     }
-    Ok(lend(
-        RString::from_value(Value::from_raw(converted)).expect("a converted String"),
-    ))
+    // `rb_str_conv_enc` answers a String (the converted copy, checked above to be UTF-8), so
+    // the `None` of `from_value` cannot happen; it would read as a failed conversion.
+    match RString::from_value(Value::from_raw(converted)) {
+        Some(converted) => Ok(lend(converted)),
+        None => Err(format!("encoding #{index}")),
+    }
+}
+
+/// The text of a Ruby string as UTF-8 ([`utf8_of`], then checked), or the message of the
+/// `invalid_encoding` error it is: the one rule both readers (Ruby objects read in place,
+/// `ruby_de`; values written as JSON text, `read`) apply to every string.
+///
+/// SAFETY: as [`utf8_of`].
+pub(crate) unsafe fn text_of<'a>(s: RString) -> Result<&'a str, String> {
+    let bytes = utf8_of(s).map_err(|encoding| {
+        format!("expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}")
+    })?;
+    std::str::from_utf8(bytes).map_err(|e| {
+        format!(
+            "expected a string convertible to UTF-8, found bytes that are not UTF-8 (an invalid byte at offset {})",
+            e.valid_up_to()
+        )
+    })
 }
 
 /// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby

@@ -14,7 +14,7 @@ use magnus::TryConvert;
 use magnus::{Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
 use tasker_batch::path::JsonPath;
 
-use crate::raw::utf8_of;
+use crate::raw::text_of;
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 /// Why a Ruby value could not be written as JSON.
@@ -86,9 +86,7 @@ impl Writer<'_> {
         if depth > MAX_NESTING {
             return Err(ConvertError::new(
                 ErrorCode::NestingTooDeep,
-                format!(
-                    "expected values nested at most {MAX_NESTING} levels deep (a Hash or Array that contains itself never ends)"
-                ),
+                tasker_batch::input::too_deep_message(),
             ));
         }
         if value.is_nil() {
@@ -100,10 +98,7 @@ impl Writer<'_> {
         } else if let Some(s) = RString::from_value(value) {
             // SAFETY: the bytes are copied into `out` before any Ruby code runs; the caller
             // keeps the GC paused (a converted string lives only as long as that).
-            push_json_string(
-                self.out,
-                utf8(unsafe { utf8_of(s) }.map_err(not_convertible)?)?,
-            );
+            push_json_string(self.out, unsafe { text(s) }?);
         } else if let Some(hash) = RHash::from_value(value) {
             self.hash(hash, depth)?;
         } else if let Some(array) = RArray::from_value(value) {
@@ -174,7 +169,7 @@ impl Writer<'_> {
             let name: &str = if let Some(s) = RString::from_value(key) {
                 // SAFETY: the key is not changed or freed while it is written (no Ruby code
                 // runs here); an error copies it.
-                utf8(unsafe { utf8_of(s) }.map_err(not_convertible)?)?
+                unsafe { text(s) }?
             } else if let Some(symbol) = Symbol::from_value(key) {
                 symbol_name = symbol.name().map_err(internal)?;
                 &symbol_name
@@ -196,23 +191,11 @@ impl Writer<'_> {
     }
 }
 
-fn not_convertible(encoding: String) -> ConvertError {
-    ConvertError::new(
-        ErrorCode::InvalidUtf8,
-        format!("expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}"),
-    )
-}
-
-fn utf8(bytes: &[u8]) -> Result<&str, ConvertError> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        ConvertError::new(
-            ErrorCode::InvalidUtf8,
-            format!(
-                "expected a UTF-8 string, found an invalid byte at offset {}",
-                e.valid_up_to()
-            ),
-        )
-    })
+/// A string's text as UTF-8, or the `invalid_encoding` error it is ([`text_of`]).
+///
+/// SAFETY: as [`text_of`].
+unsafe fn text<'a>(s: RString) -> Result<&'a str, ConvertError> {
+    text_of(s).map_err(|message| ConvertError::new(ErrorCode::InvalidEncoding, message))
 }
 
 /// The native form of a tasker-batch Ruby object that stands for JSON: a

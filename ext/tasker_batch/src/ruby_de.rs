@@ -24,7 +24,7 @@ use tasker_batch::input::{coded, RAW_VALUE_TOKEN};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 use crate::document::Document;
-use crate::raw::{bignum_digits, hash_entries, utf8_of};
+use crate::raw::{bignum_digits, hash_entries, text_of};
 use crate::read;
 use magnus::TryConvert;
 
@@ -144,26 +144,11 @@ fn type_mismatch(value: Value) -> DeError {
     )
 }
 
-/// A string in an encoding whose text cannot be written as UTF-8 exactly.
-fn not_convertible(encoding: String) -> DeError {
-    coded(
-        ErrorCode::InvalidUtf8,
-        format_args!(
-            "expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}"
-        ),
-    )
-}
-
-fn utf8(bytes: &[u8]) -> Result<&str, DeError> {
-    std::str::from_utf8(bytes).map_err(|e| {
-        coded(
-            ErrorCode::InvalidUtf8,
-            format_args!(
-                "expected a UTF-8 string, found an invalid byte at offset {}",
-                e.valid_up_to()
-            ),
-        )
-    })
+/// A string's text as UTF-8, or the `invalid_encoding` error it is ([`text_of`]).
+///
+/// SAFETY: as [`text_of`].
+unsafe fn text<'de>(s: RString) -> Result<&'de str, DeError> {
+    text_of(s).map_err(|message| coded(ErrorCode::InvalidEncoding, message))
 }
 
 impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
@@ -173,9 +158,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
         if self.depth > MAX_NESTING {
             return Err(coded(
                 ErrorCode::NestingTooDeep,
-                format_args!(
-                    "expected values nested at most {MAX_NESTING} levels deep (a Hash or Array that contains itself never ends)"
-                ),
+                tasker_batch::input::too_deep_message(),
             ));
         }
         let value = self.value;
@@ -191,7 +174,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
         }
         if let Some(s) = RString::from_value(value) {
             // SAFETY: see the module documentation.
-            let text = utf8(unsafe { utf8_of::<'de>(s) }.map_err(not_convertible)?)?;
+            let text = unsafe { text::<'de>(s) }?;
             return visitor.visit_borrowed_str(text);
         }
         if let Some(hash) = RHash::from_value(value) {
@@ -208,17 +191,24 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
             if let Ok(n) = int.to_i64() {
                 return visitor.visit_i64(n);
             }
+            // What serde_json does with the same number in JSON text, so that every reader in
+            // the core answers both Ruby paths alike: up to 2^64 - 1 a u64, beyond it (64, 128
+            // bits or more) an f64, its exact digits noted for the message. Values the contract
+            // keeps exactly (cursors, caller data) are read as raw JSON and keep every digit.
             let digits = bignum_digits(int);
-            if let Ok(n) = digits.parse::<u128>() {
-                return visitor.visit_u128(n);
+            if let Ok(n) = digits.parse::<u64>() {
+                return visitor.visit_u64(n);
             }
-            if let Ok(n) = digits.parse::<i128>() {
-                return visitor.visit_i128(n);
-            }
-            return Err(coded(
-                ErrorCode::OutOfRange,
-                format_args!("expected a number within 128 bits, found {digits}"),
-            ));
+            return match tasker_batch::input::note_lossy_integer(&digits) {
+                Some(value) => visitor.visit_f64(value),
+                // serde_json refuses such text as a number out of range.
+                None => Err(coded(
+                    ErrorCode::OutOfRange,
+                    format_args!(
+                        "expected a number within the range of a 64-bit float, found {digits}"
+                    ),
+                )),
+            };
         }
         if let Some(float) = Float::from_value(value) {
             let f = float.to_f64();
@@ -275,7 +265,9 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
             // own deserializer does, as a one-entry map {TOKEN: text}.
             let text = read::to_json(self.ruby, self.value).map_err(|e| {
                 let path = e.path();
-                let within = if path.is_empty() {
+                // The nesting limit is said alike on both Ruby paths (the JSON text path knows
+                // no path within a kept value either).
+                let within = if path.is_empty() || e.code == ErrorCode::NestingTooDeep {
                     String::new()
                 } else {
                     format!(" (at {path} within this value)")
@@ -327,7 +319,7 @@ impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
         };
         if let Some(s) = RString::from_value(key) {
             // SAFETY: see the module documentation.
-            let text = utf8(unsafe { utf8_of::<'de>(s) }.map_err(not_convertible)?)?;
+            let text = unsafe { text::<'de>(s) }?;
             return seed
                 .deserialize(de::value::BorrowedStrDeserializer::new(text))
                 .map(Some);
@@ -411,7 +403,14 @@ impl<'de> MapAccess<'de> for RawValueAccess {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let text = self.text.take().expect("the key was read first");
+        // serde asks for a map's key before its value; a deserializer that did not would be a
+        // bug, answered as one rather than as a panic.
+        let Some(text) = self.text.take() else {
+            return Err(coded(
+                ErrorCode::Internal,
+                "a raw value was asked for before its key",
+            ));
+        };
         seed.deserialize(text.into_deserializer())
     }
 }

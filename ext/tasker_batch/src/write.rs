@@ -8,6 +8,14 @@ use magnus::{Error, Ruby, Value};
 use rb_sys::VALUE;
 
 /// Builds Ruby objects from compact JSON text written by the core (so it is valid JSON).
+///
+/// The `expect`s below cannot be reached (issue 9's audit): the text is the core's output for
+/// an input read from Ruby objects, or a Document of such an output (Ruby cannot make a
+/// Document of other text), so every string in it came from a Ruby String checked to be UTF-8
+/// (`raw::text_of`) or was written by the core, and no lone-surrogate escape (`"\ud800"`, the
+/// one valid JSON string serde cannot decode) can be in it; numbers are written by the core
+/// or by `read` from Ruby numbers, in JSON's grammar. JSON text from elsewhere
+/// (`Native.call_json`) is parsed by Ruby's own `JSON`, never here.
 /// Object keys become frozen, deduplicated Strings; integers of any size become Integers.
 ///
 /// Raw C API calls rather than magnus's protected wrappers: nothing here can raise (the

@@ -21,18 +21,19 @@ module TaskerCore
       # and `each_key`/`keys` (upstream's DependencyResultsWrapper).
       def self.detect(dependency_results, batchable_step_name, worker_prefix)
         results = DependencyResults.to_hash(dependency_results)
+        name = TaskerBatch::Plain.name!(batchable_step_name, "batchable_step_name")
         # The core needs the step names and the batchable step's result: the workers' results
         # stay here (the block form and #aggregate read them from Ruby).
         request = {
-          "dependency_names" => results.keys,
-          "batchable_result" => results.fetch(batchable_step_name) { results[batchable_step_name.to_sym] },
+          "dependency_names" => TaskerBatch::Plain.keys(results),
+          "batchable_result" => TaskerBatch::Plain.lookup(results, name)[1],
           "batchable_step_name" => batchable_step_name,
           "worker_prefix" => worker_prefix
         }
         result = begin
           TaskerBatch.call_with_warnings(:detect_scenario, request)
         rescue ValidationError => e
-          raise in_caller_terms(e, batchable_step_name)
+          raise in_caller_terms(e, name)
         end
         new(result.value, results, batchable_step_name, worker_prefix, result.warnings)
       end
@@ -41,7 +42,8 @@ module TaskerCore
       # what the caller passed.
       def self.in_caller_terms(error, batchable_step_name)
         path = error.path.to_s
-        key = batchable_step_name.to_s.match?(/\A[A-Za-z_]\w*\z/) ? ".#{batchable_step_name}" : "[#{batchable_step_name.to_s.to_json}]"
+        name = TaskerBatch::Plain.printable(batchable_step_name)
+        key = name.match?(/\A[A-Za-z_]\w*\z/) ? ".#{name}" : "[#{name.to_json}]"
         caller_path = if path.start_with?("dependency_names")
                         "dependency_results"
                       elsif path.start_with?("batchable_result")
@@ -92,8 +94,9 @@ module TaskerCore
       # `redrives`: the outputs of the `redrive` operation, in the order they were made.
       def converge(failure_strategy: nil, max_failed_workers: nil, max_failure_percentage: nil,
                    check_coverage: nil, max_errors: nil, reducers: nil, redrives: nil)
+        # A Symbol strategy is read as its name by the extension (no to_s is called).
         request = {
-          "failure_strategy" => failure_strategy&.to_s, "max_failed_workers" => max_failed_workers,
+          "failure_strategy" => failure_strategy, "max_failed_workers" => max_failed_workers,
           "max_failure_percentage" => max_failure_percentage, "check_coverage" => check_coverage,
           "redrives" => redrives
         }.compact
@@ -111,19 +114,24 @@ module TaskerCore
       module_function
 
       def to_hash(dependency_results)
-        return dependency_results if dependency_results.is_a?(Hash)
+        return dependency_results if TaskerBatch::Plain.hash?(dependency_results)
 
-        unless dependency_results.respond_to?(:get_results) &&
-               (dependency_results.respond_to?(:each_key) || dependency_results.respond_to?(:keys))
+        unless wrapper?(dependency_results)
           raise ValidationError.new(
             "expected a Hash or an object with get_results and each_key, " \
-            "found #{dependency_results.class}",
+            "found #{TaskerBatch::Plain.class_name(dependency_results)}",
             code: "type_mismatch", path: "dependency_results"
           )
         end
 
         names = dependency_results.respond_to?(:each_key) ? dependency_results.enum_for(:each_key) : dependency_results.keys
         names.to_h { |name| [name.to_s, dependency_results.get_results(name)] }
+      end
+
+      # Whether `value` has get_results and each_key or keys (a BasicObject has no respond_to?).
+      def wrapper?(value)
+        TaskerBatch::Plain.object?(value) && value.respond_to?(:get_results) &&
+          (value.respond_to?(:each_key) || value.respond_to?(:keys))
       end
     end
   end

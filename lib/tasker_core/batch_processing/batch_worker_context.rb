@@ -59,7 +59,7 @@ module TaskerCore
         end
 
         results = step.results
-        data = { "inputs" => step.inputs, "results" => results.is_a?(Hash) ? checkpoint_part(results) : results }
+        data = { "inputs" => step.inputs, "results" => TaskerBatch::Plain.hash?(results) ? checkpoint_part(results) : results }
         data["checkpoint"] = step.checkpoint if step.respond_to?(:checkpoint)
         data
       end
@@ -68,8 +68,8 @@ module TaskerCore
       def self.checkpoint_part(results)
         part = {}
         CHECKPOINT_KEY_PAIRS.each do |key, symbol|
-          if results.key?(key) then part[key] = results[key]
-          elsif results.key?(symbol) then part[key] = results[symbol]
+          if TaskerBatch::Plain.key?(results, key) then part[key] = TaskerBatch::Plain.get(results, key)
+          elsif TaskerBatch::Plain.key?(results, symbol) then part[key] = TaskerBatch::Plain.get(results, symbol)
           end
         end
         part

@@ -19,7 +19,7 @@ module TaskerCore
           found, value = fetch(workflow_step, part)
           next unless found
 
-          value = slice(value, results_keys) if part == "results" && results_keys && value.is_a?(Hash)
+          value = slice(value, results_keys) if part == "results" && results_keys && TaskerBatch::Plain.hash?(value)
           data[part] = value
         end
         data
@@ -28,24 +28,22 @@ module TaskerCore
       # Stores new results on the step: `results=` on objects that have it, the results key on
       # a Hash (the key style it already uses). Objects without a writer are left as they are.
       def write_results(workflow_step, results)
-        if workflow_step.is_a?(Hash)
+        if TaskerBatch::Plain.hash?(workflow_step)
           workflow_step[results_key(workflow_step)] = results
-        elsif workflow_step.respond_to?(:results=)
+        elsif TaskerBatch::Plain.object?(workflow_step) && workflow_step.respond_to?(:results=)
           workflow_step.results = results
         end
       end
 
       def fetch(workflow_step, part)
-        if workflow_step.is_a?(Hash)
-          return [true, workflow_step[part]] if workflow_step.key?(part)
-          return [true, workflow_step[part.to_sym]] if workflow_step.key?(part.to_sym)
-
-          [false, nil]
-        elsif workflow_step.respond_to?(part)
+        if TaskerBatch::Plain.hash?(workflow_step)
+          TaskerBatch::Plain.lookup(workflow_step, part)
+        elsif TaskerBatch::Plain.object?(workflow_step) && workflow_step.respond_to?(part)
           [true, workflow_step.public_send(part)]
         elsif part == "inputs"
           raise ValidationError.new(
-            "expected a workflow step (a Hash, or an object that responds to #inputs), found #{workflow_step.class}",
+            "expected a workflow step (a Hash, or an object that responds to #inputs), " \
+            "found #{TaskerBatch::Plain.class_name(workflow_step)}",
             code: "type_mismatch", path: ""
           )
         else
@@ -54,17 +52,16 @@ module TaskerCore
       end
 
       def results_key(hash)
-        return :results if hash.key?(:results)
-        return "results" if hash.key?("results")
+        return :results if TaskerBatch::Plain.key?(hash, :results)
+        return "results" if TaskerBatch::Plain.key?(hash, "results")
 
-        hash.key?(:inputs) ? :results : "results"
+        TaskerBatch::Plain.key?(hash, :inputs) ? :results : "results"
       end
 
       def slice(hash, keys)
         keys.each_with_object({}) do |key, out|
-          if hash.key?(key) then out[key] = hash[key]
-          elsif hash.key?(key.to_sym) then out[key] = hash[key.to_sym]
-          end
+          found, value = TaskerBatch::Plain.lookup(hash, key)
+          out[key] = value if found
         end
       end
     end

@@ -43,10 +43,10 @@ module TaskerCore
       # A validated create_batches outcome. `cursor_configs` may hold Hashes (String or Symbol
       # keys) or CursorConfig structs.
       def self.create_batches(worker_template_name:, worker_count:, cursor_configs:, total_items:)
-        configs = if cursor_configs.respond_to?(:to_native)
-                    cursor_configs.to_native
-                  else
-                    Array(cursor_configs).map { |config| config.is_a?(Dry::Struct) ? config.to_h : config }
+        configs = case cursor_configs
+                  when TaskerBatch::CursorConfigList then cursor_configs.to_native
+                  when Array then cursor_configs.map { |config| TaskerBatch::Plain.struct?(config) ? config.to_h : config }
+                  else cursor_configs # the core says what it is instead
                   end
         CreateBatches.new(
           "worker_template_name" => worker_template_name, "worker_count" => worker_count,
@@ -56,7 +56,7 @@ module TaskerCore
 
       # The outcome a wire hash (String or Symbol keys) describes.
       def self.from_hash(hash)
-        hash = hash.to_h if hash.is_a?(Dry::Struct)
+        hash = hash.to_h if TaskerBatch::Plain.struct?(hash)
         result = TaskerBatch.call_with_warnings(:validate_outcome, hash)
         klass = result.value["type"] == "no_batches" ? NoBatches : CreateBatches
         klass.from_wire(result.value, result.warnings)

@@ -16,7 +16,7 @@ module TaskerCore
 
       # The canonical spelling of `value` (String or Symbol, either spelling), decided in Rust.
       def self.[](value)
-        BatchMetadata.new(failure_strategy: value.to_s).failure_strategy
+        BatchMetadata.new(failure_strategy: TaskerBatch::Plain.name!(value, "failure_strategy")).failure_strategy
       end
     end
   end
