@@ -98,8 +98,9 @@ module TaskerBatchFuzz
     dictionary = target == "call" ? ["-dict=#{DICTIONARY}"] : []
     [
       "-max_total_time=#{seconds}", *dictionary, "-max_len=#{MAX_LEN.fetch(target)}",
-      # A call that takes seconds is a finding too (the core must be linear in its input).
-      "-timeout=10", "-rss_limit_mb=2048", "-print_final_stats=1",
+      # A call that takes seconds is a finding too (the core must be linear in its input); the
+      # slowest legal input found (a million cursor configs) takes about 4 s under the sanitizer.
+      "-timeout=20", "-rss_limit_mb=2048", "-print_final_stats=1",
       "-artifact_prefix=#{artifacts(target)}/", corpus(target)
     ]
   end

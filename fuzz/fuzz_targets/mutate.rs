@@ -3,6 +3,13 @@
 //! dropped, duplicated and inserted keys...). The byte layout is `tasker_batch_fuzz::run_mutated`'s.
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
+use libfuzzer_sys::{fuzz_target, Corpus};
+use tasker_batch_fuzz::check::Checked;
 
-fuzz_target!(|data: &[u8]| tasker_batch_fuzz::run_mutated(data));
+fuzz_target!(|data: &[u8]| -> Corpus {
+    match tasker_batch_fuzz::run_mutated(data) {
+        Checked::Whole => Corpus::Keep,
+        // Too long to send, or a huge output checked by its frame only: not kept.
+        Checked::FrameOnly => Corpus::Reject,
+    }
+});

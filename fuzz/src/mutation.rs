@@ -135,7 +135,7 @@ pub enum Key {
 
 /// Limits that keep one input small and quick: the core's own limits are tested by their own
 /// tests and benchmarks, not by growing every input without bound.
-const MAX_VALUES: usize = 20_000;
+const MAX_VALUES: usize = 5_000;
 
 /// Applies `mutations` to `tree` in order; `words` are the contract's words (the dictionary).
 pub fn apply(tree: &mut Json, mutations: &[Mutation], words: &[String]) {
@@ -183,9 +183,10 @@ fn apply_one(tree: &mut Json, mutation: &Mutation, words: &[String]) {
             levels,
             objects,
         } => {
+            let levels = (*levels as usize).min(MAX_DEPTH.saturating_sub(tree.depth()));
             let target = tree.nth_mut(*at as usize);
             let mut inner = std::mem::replace(target, Json::Null);
-            for _ in 0..*levels {
+            for _ in 0..levels {
                 inner = if *objects {
                     Json::Object(vec![("v".to_owned(), inner)])
                 } else {
@@ -195,11 +196,13 @@ fn apply_one(tree: &mut Json, mutation: &Mutation, words: &[String]) {
             *target = inner;
         }
         Mutation::Repeat { at, element, times } => {
+            let room = MAX_VALUES.saturating_sub(tree.size());
             if let Json::Array(items) = tree.nth_mut(*at as usize) {
                 if !items.is_empty() {
                     let i = *element as usize % items.len();
                     let copy = items[i].clone();
-                    for _ in 0..*times {
+                    let times = (*times as usize).min(room / copy.size());
+                    for _ in 0..times {
                         items.insert(i, copy.clone());
                     }
                 }

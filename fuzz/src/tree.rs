@@ -94,32 +94,38 @@ impl Json {
     }
 
     /// The value at position `n` of a preorder walk, counted modulo [`Json::size`]: any `n`
-    /// names some value, so every fuzzer choice is used.
+    /// names some value, so every fuzzer choice is used. Linear in `n`.
     pub fn nth_mut(&mut self, n: usize) -> &mut Json {
-        let mut n = n % self.size();
-        self.walk_to(&mut n).expect("n is below the size")
+        let mut left = n % self.size();
+        let mut route = Vec::new();
+        assert!(self.route_to(&mut left, &mut route), "n is below the size");
+        route.iter().fold(self, |value, &i| match value {
+            Json::Array(items) => &mut items[i],
+            Json::Object(members) => &mut members[i].1,
+            _ => unreachable!("a route goes through arrays and objects"),
+        })
     }
 
-    fn walk_to(&mut self, n: &mut usize) -> Option<&mut Json> {
-        if *n == 0 {
-            return Some(self);
+    /// Walks in preorder until `left` values have been passed, recording the child indexes
+    /// taken; true when the value was found in this subtree.
+    fn route_to(&self, left: &mut usize, route: &mut Vec<usize>) -> bool {
+        if *left == 0 {
+            return true;
         }
-        *n -= 1;
-        match self {
-            Json::Array(items) => items.iter_mut().find_map(|item| item.walk_to_sized(n)),
-            Json::Object(members) => members.iter_mut().find_map(|(_, v)| v.walk_to_sized(n)),
-            _ => None,
+        *left -= 1;
+        let children: Box<dyn Iterator<Item = &Json>> = match self {
+            Json::Array(items) => Box::new(items.iter()),
+            Json::Object(members) => Box::new(members.iter().map(|(_, v)| v)),
+            _ => return false,
+        };
+        for (i, child) in children.enumerate() {
+            route.push(i);
+            if child.route_to(left, route) {
+                return true;
+            }
+            route.pop();
         }
-    }
-
-    /// Like `walk_to`, but skips a whole subtree at once when `n` lies beyond it.
-    fn walk_to_sized(&mut self, n: &mut usize) -> Option<&mut Json> {
-        let size = self.size();
-        if *n >= size {
-            *n -= size;
-            return None;
-        }
-        self.walk_to(n)
+        false
     }
 }
 
