@@ -1,5 +1,10 @@
 # frozen_string_literal: true
 
+require "digest"
+require "fileutils"
+require "open3"
+require_relative "../spec/support/conformance_vectors"
+
 # The project's own fuzzing (docs/fuzzing.md): the cargo-fuzz targets in fuzz/ (`call` over the C
 # ABI, `mutate` structure-aware), built with nightly and the address sanitizer.
 #
@@ -9,12 +14,6 @@
 #
 # The seed corpus is written at run time from the conformance vectors into fuzz/corpus (git-ignored);
 # a crash leaves its input in fuzz/artifacts/TARGET/ and fails the task.
-
-require "digest"
-require "open3"
-require "fileutils"
-require_relative "../spec/support/conformance_vectors"
-
 module TaskerBatchFuzz
   ROOT = File.expand_path("..", __dir__)
   DIR = File.join(ROOT, "fuzz")
@@ -68,16 +67,13 @@ module TaskerBatchFuzz
   # every vector i unchanged (its byte layout is tasker_batch_fuzz::run_mutated's).
   def write_seeds
     cases = ConformanceVectors.files.sort.flat_map { |file| ConformanceVectors.cases(file) }
-    call_dir = corpus("call")
-    cases.each do |c|
-      seed = "#{c.op}\n#{c.input_text}"
-      File.binwrite(File.join(call_dir, Digest::SHA1.hexdigest(seed)), seed)
-    end
-    mutate_dir = corpus("mutate")
-    cases.size.times do |i|
-      File.binwrite(File.join(mutate_dir, format("vector-%04d", i)), [i & 0xff, i >> 8, 0].pack("C*"))
-    end
+    cases.each { |c| write_seed("call", "#{c.op}\n#{c.input_text}") }
+    cases.size.times { |i| write_seed("mutate", [i & 0xff, i >> 8, 0].pack("C*")) }
     cases.size
+  end
+
+  def write_seed(target, bytes)
+    File.binwrite(File.join(corpus(target), Digest::SHA1.hexdigest(bytes)), bytes)
   end
 
   def corpus(target)
@@ -109,21 +105,30 @@ module TaskerBatchFuzz
   # and prints what each reached. Fails when one found something.
   def run(targets, seconds)
     write_seeds
-    started = targets.to_h do |target|
-      log = File.open(log_path(target), "w")
-      puts "$ #{binary(target)} #{arguments(target, seconds).join(" ")}  (log: #{log_path(target).delete_prefix("#{ROOT}/")})"
-      [target, [Process.spawn(binary(target), *arguments(target, seconds), out: log, err: log, chdir: DIR), log]]
-    end
+    started = targets.to_h { |target| [target, start(target, seconds)] }
     failed = started.filter_map do |target, (pid, log)|
       _, status = Process.wait2(pid)
       log.close
       puts summary(target)
       target unless status.success?
     end
-    return if failed.empty?
+    report_failures(failed) unless failed.empty?
+  end
 
+  def start(target, seconds)
+    log = File.open(log_path(target), "w")
+    puts "$ #{binary(target)} #{arguments(target, seconds).join(" ")}  (log: #{relative(log_path(target))})"
+    [Process.spawn(binary(target), *arguments(target, seconds), out: log, err: log, chdir: DIR), log]
+  end
+
+  def report_failures(failed)
     failed.each { |target| puts File.readlines(log_path(target)).last(60).join }
-    abort "fuzz: #{failed.join(", ")} found a failure; the input is in fuzz/artifacts/<target>/ (reproduce: #{binary(failed.first).delete_prefix("#{ROOT}/")} fuzz/artifacts/#{failed.first}/crash-...)"
+    abort "fuzz: #{failed.join(", ")} found a failure; its input is in fuzz/artifacts/TARGET/ " \
+          "(reproduce: #{relative(binary(failed.first))} fuzz/artifacts/#{failed.first}/crash-...)"
+  end
+
+  def relative(path)
+    path.delete_prefix("#{ROOT}/")
   end
 
   # One line from the log: executions, coverage (cov: edges, ft: features), corpus size, speed.
