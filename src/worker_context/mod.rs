@@ -88,6 +88,11 @@ impl BatchWorkerContext {
     pub fn batch_size(&self) -> Option<u128> {
         cursor::batch_size(&self.cursor, &self.range)
     }
+
+    /// Items processed up to the last checkpoint; 0 without one.
+    pub fn checkpoint_items_processed(&self) -> u64 {
+        self.checkpoint.as_ref().map_or(0, |c| c.items_processed)
+    }
 }
 
 impl Serialize for BatchWorkerContext {

@@ -65,6 +65,22 @@ pub(crate) unsafe fn utf8_of<'a>(s: RString) -> Result<&'a [u8], String> {
     ))
 }
 
+/// The text of a Ruby string whose bytes are all ASCII, lent like [`lend`]: such bytes are
+/// UTF-8 text whatever the string's encoding (Ruby reports ASCII only for ASCII-compatible
+/// encodings). Ruby knows, and caches, a string's "code range", so that most strings are
+/// not scanned again; `None` for any other string (see [`utf8_of`]).
+///
+/// SAFETY: as [`lend`].
+pub(crate) unsafe fn ascii_of<'a>(s: RString) -> Option<&'a str> {
+    let ascii = rb_sys::ruby_coderange_type::RUBY_ENC_CODERANGE_7BIT as c_int;
+    if rb_sys::rb_enc_str_coderange(s.as_raw()) == ascii {
+        // SAFETY: every byte is below 0x80, so the bytes are UTF-8.
+        Some(std::str::from_utf8_unchecked(lend(s)))
+    } else {
+        None
+    }
+}
+
 /// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby
 /// strings lent to the core stay where they are.
 pub fn with_gc_disabled<R>(f: impl FnOnce() -> R) -> R {

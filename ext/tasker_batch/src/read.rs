@@ -14,7 +14,7 @@ use magnus::TryConvert;
 use magnus::{Error, Float, Integer, RArray, RHash, RString, Ruby, Symbol, Value};
 use tasker_batch::path::JsonPath;
 
-use crate::raw::utf8_of;
+use crate::raw::{ascii_of, utf8_of};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 /// Why a Ruby value could not be written as JSON.
@@ -102,7 +102,7 @@ impl Writer<'_> {
             // keeps the GC paused (a converted string lives only as long as that).
             push_json_string(
                 self.out,
-                utf8(unsafe { utf8_of(s) }.map_err(not_convertible)?)?,
+                text_of(s)?,
             );
         } else if let Some(hash) = RHash::from_value(value) {
             self.hash(hash, depth)?;
@@ -174,7 +174,7 @@ impl Writer<'_> {
             let name: &str = if let Some(s) = RString::from_value(key) {
                 // SAFETY: the key is not changed or freed while it is written (no Ruby code
                 // runs here); an error copies it.
-                utf8(unsafe { utf8_of(s) }.map_err(not_convertible)?)?
+                text_of(s)?
             } else if let Some(symbol) = Symbol::from_value(key) {
                 symbol_name = symbol.name().map_err(internal)?;
                 &symbol_name
@@ -201,6 +201,15 @@ fn not_convertible(encoding: String) -> ConvertError {
         ErrorCode::InvalidUtf8,
         format!("expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}"),
     )
+}
+
+/// The text of a Ruby string as UTF-8, lent: the caller copies it before any Ruby code runs.
+fn text_of<'a>(s: RString) -> Result<&'a str, ConvertError> {
+    // SAFETY: as above; a converted string lives while the GC is paused (see `to_json`).
+    match unsafe { ascii_of(s) } {
+        Some(text) => Ok(text),
+        None => utf8(unsafe { utf8_of::<'a>(s) }.map_err(not_convertible)?),
+    }
 }
 
 fn utf8(bytes: &[u8]) -> Result<&str, ConvertError> {

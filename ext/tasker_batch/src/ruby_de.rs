@@ -24,7 +24,7 @@ use tasker_batch::input::{coded, RAW_VALUE_TOKEN};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 use crate::document::Document;
-use crate::raw::{bignum_digits, hash_entries, utf8_of};
+use crate::raw::{ascii_of, bignum_digits, hash_entries, utf8_of};
 use crate::read;
 use magnus::TryConvert;
 
@@ -109,6 +109,22 @@ impl<'r> RubyDeserializer<'r> {
         }
     }
 
+    /// Reads `value` found `depth` levels into the input (a part of a step read as a map
+    /// by `step_parts`).
+    pub fn at_depth(
+        ruby: &'r Ruby,
+        value: Value,
+        depth: usize,
+        count: &'r std::cell::Cell<usize>,
+    ) -> Self {
+        RubyDeserializer {
+            ruby,
+            value,
+            depth,
+            count,
+        }
+    }
+
     fn child(&self, value: Value) -> Self {
         RubyDeserializer {
             ruby: self.ruby,
@@ -154,6 +170,15 @@ fn not_convertible(encoding: String) -> DeError {
     )
 }
 
+/// The text of a Ruby string as UTF-8, lent (see the module documentation).
+fn text_of<'a>(s: RString) -> Result<&'a str, DeError> {
+    // SAFETY: see the module documentation.
+    match unsafe { ascii_of(s) } {
+        Some(text) => Ok(text),
+        None => utf8(unsafe { utf8_of::<'a>(s) }.map_err(not_convertible)?),
+    }
+}
+
 fn utf8(bytes: &[u8]) -> Result<&str, DeError> {
     std::str::from_utf8(bytes).map_err(|e| {
         coded(
@@ -191,7 +216,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
         }
         if let Some(s) = RString::from_value(value) {
             // SAFETY: see the module documentation.
-            let text = utf8(unsafe { utf8_of::<'de>(s) }.map_err(not_convertible)?)?;
+            let text = text_of::<'de>(s)?;
             return visitor.visit_borrowed_str(text);
         }
         if let Some(hash) = RHash::from_value(value) {
@@ -327,7 +352,7 @@ impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
         };
         if let Some(s) = RString::from_value(key) {
             // SAFETY: see the module documentation.
-            let text = utf8(unsafe { utf8_of::<'de>(s) }.map_err(not_convertible)?)?;
+            let text = text_of::<'de>(s)?;
             return seed
                 .deserialize(de::value::BorrowedStrDeserializer::new(text))
                 .map(Some);

@@ -1,0 +1,187 @@
+//! A worker's context as a plain Ruby object (`Native.worker_context`): an instance of
+//! `TaskerCore::BatchProcessing::BatchWorkerContext` whose instance variables are set here,
+//! once, from the core's typed `BatchWorkerContext`, so that the accessors a worker calls are
+//! `attr_reader`s (pure Ruby, no native call each).
+//!
+//! Only conversion: every value comes from the core's context (its fields and its
+//! `resume_cursor`, `batch_size` and `checkpoint_items_processed`); the members nobody reads
+//! often (`cursor`, `batch_metadata`, the whole context) stay in a deferred `Document` whose
+//! JSON text is written only if they are read.
+//!
+//! Depends on `ruby_ser` (the checkpoint, a Hash of the core's shape), `write` (a cursor's
+//! JSON text) and `document`. The GC invariant is `ruby_ser`'s: every object built is stored
+//! into the context at once, and the context is a local of the running frame.
+
+use std::sync::OnceLock;
+
+use magnus::rb_sys::{AsRawValue, FromRawValue};
+use magnus::{Error, RClass, Ruby, Value};
+use rb_sys::{ID, VALUE};
+use tasker_batch::cursor::Cursor;
+use tasker_batch::operations::Output;
+use tasker_batch::worker_context::{BatchWorkerContext, Checkpoint, CheckpointKind};
+use tasker_batch::Warning;
+
+use crate::document::Document;
+use crate::{interned, ruby_ser, write};
+
+/// The private method of the context that sets its members from its arguments (in the order
+/// of [`build`]): instance variables set in Ruby, where each assignment is cached, cost less
+/// than `rb_ivar_set`'s lookup of each name.
+const SET_MEMBERS: &str = "initialize_members";
+
+static SET_MEMBERS_ID: OnceLock<ID> = OnceLock::new();
+
+/// The keys of a checkpoint's Hash, in the order of the core's `Checkpoint` (its JSON form).
+const CHECKPOINT_KEYS: [&str; 4] = [
+    "cursor",
+    "cursor_kind",
+    "items_processed",
+    "accumulated_results",
+];
+
+static CHECKPOINT_KEY_VALUES: OnceLock<[VALUE; 4]> = OnceLock::new();
+
+/// Interns the method name and the checkpoint's keys; called by the extension's `init`.
+pub fn intern_ids() {
+    SET_MEMBERS_ID.get_or_init(|| {
+        // SAFETY: `rb_intern2` with a name and its length, while the extension loads.
+        unsafe { rb_sys::rb_intern2(SET_MEMBERS.as_ptr().cast(), SET_MEMBERS.len() as _) }
+    });
+    CHECKPOINT_KEY_VALUES.get_or_init(|| CHECKPOINT_KEYS.map(interned::permanent));
+}
+
+/// A new instance of `class` (BatchWorkerContext or a subclass) holding `context`, with the
+/// warnings the core reported (an Array of Hashes, built by the caller).
+pub fn build(
+    ruby: &Ruby,
+    class: RClass,
+    context: BatchWorkerContext,
+    warnings: Value,
+) -> Result<Value, Error> {
+    let set_members = *SET_MEMBERS_ID
+        .get()
+        .expect("intern_ids ran when the extension loaded");
+    let internal = |e: &dyn std::fmt::Display| {
+        Error::new(
+            ruby.get_inner(&crate::boundary::BATCH_ERROR),
+            format!("internal error in worker_context: {e}"),
+        )
+    };
+    // Every value is held in `members`, on this frame's stack, where Ruby's GC sees it (see
+    // the module documentation) until the object holds it.
+    let batch_size = match context.batch_size() {
+        Some(size) => ruby_ser::to_raw(&size).map_err(|e| internal(&e))?,
+        None => rb_sys::Qnil as VALUE,
+    };
+    let checkpoint = match &context.checkpoint {
+        Some(checkpoint) => checkpoint_hash(checkpoint),
+        None => rb_sys::Qnil as VALUE,
+    };
+    let mut members: [VALUE; 14] = [
+        string(&context.cursor.batch_id),
+        cursor(&context.cursor.start_cursor),
+        cursor(&context.cursor.end_cursor),
+        batch_size,
+        interned::string(context.range.kind.as_str()),
+        interned::string(&context.batch_metadata.cursor_field),
+        interned::string(context.batch_metadata.failure_strategy.strategy.as_str()),
+        cursor(context.resume_cursor()),
+        checkpoint,
+        // SAFETY: plain conversion.
+        unsafe { rb_sys::rb_ull2inum(context.checkpoint_items_processed()) },
+        boolean(context.is_no_op),
+        boolean(context.checkpoint.is_some()),
+        warnings.as_raw(),
+        rb_sys::Qnil as VALUE,
+    ];
+    // The rest (`cursor`, `batch_metadata`, `to_h`): written as JSON only if read.
+    let document = Document::deferred(Box::new(move || {
+        context.into_json().map_err(|e| e.message)
+    }));
+    members[13] = ruby.obj_wrap(document).as_raw();
+    // SAFETY: a fresh object of a plain Ruby class (allocation runs no Ruby code); the call
+    // runs the class's own Ruby method, protected, so that nothing unwinds through this frame.
+    let object = magnus::rb_sys::protect(|| unsafe {
+        let object = rb_sys::rb_obj_alloc(class.as_raw());
+        rb_sys::rb_funcallv(object, set_members, members.len() as _, members.as_ptr());
+        object
+    })?;
+    std::hint::black_box(&members);
+    // SAFETY: a live object.
+    Ok(unsafe { Value::from_raw(object) })
+}
+
+/// The checkpoint as the Hash `write::from_json` builds from its JSON form.
+fn checkpoint_hash(checkpoint: &Checkpoint) -> VALUE {
+    let keys = CHECKPOINT_KEY_VALUES
+        .get()
+        .expect("intern_ids ran when the extension loaded");
+    let kind = match checkpoint.cursor_kind {
+        CheckpointKind::Key(kind) => kind.as_str(),
+        CheckpointKind::Opaque => "opaque",
+    };
+    // SAFETY: each value is held in `pairs`, on this frame's stack, until the fresh Hash
+    // holds it; the keys are kept alive for good (`interned::permanent`).
+    unsafe {
+        let pairs: [VALUE; 8] = [
+            keys[0],
+            cursor(&checkpoint.cursor),
+            keys[1],
+            interned::string(kind),
+            keys[2],
+            rb_sys::rb_ull2inum(checkpoint.items_processed),
+            keys[3],
+            raw_value(checkpoint.accumulated_results.get()),
+        ];
+        let hash = rb_sys::rb_hash_new();
+        rb_sys::rb_hash_bulk_insert(pairs.len() as _, pairs.as_ptr(), hash);
+        std::hint::black_box(&pairs);
+        hash
+    }
+}
+
+/// The Ruby warnings of a call: an Array of `{"code", "message", "path"}` Hashes.
+pub fn warnings(ruby: &Ruby, warnings: &[Warning]) -> Result<Value, Error> {
+    // SAFETY: a fresh Array (most calls have no warnings: nothing else is built).
+    let list = unsafe { Value::from_raw(rb_sys::rb_ary_new()) };
+    for w in warnings {
+        let hash = crate::error_hash(ruby, w.code.as_str(), &w.message, &w.path)?;
+        // SAFETY: a fresh Array and a live Hash.
+        unsafe { rb_sys::rb_ary_push(list.as_raw(), hash.as_raw()) };
+    }
+    Ok(list)
+}
+
+fn string(text: &str) -> VALUE {
+    // SAFETY: a fresh String from valid UTF-8.
+    unsafe { rb_sys::rb_utf8_str_new(text.as_ptr().cast(), text.len() as _) }
+}
+
+fn boolean(value: bool) -> VALUE {
+    if value {
+        rb_sys::Qtrue as VALUE
+    } else {
+        rb_sys::Qfalse as VALUE
+    }
+}
+
+/// A cursor's Ruby value.
+fn cursor(cursor: &Cursor) -> VALUE {
+    raw_value(cursor.json())
+}
+
+/// The Ruby value of JSON text the core kept exactly: an Integer straight from its digits,
+/// `nil` for `null`, anything else the objects `write::from_json` builds.
+fn raw_value(text: &str) -> VALUE {
+    if text == "null" {
+        return rb_sys::Qnil as VALUE;
+    }
+    if text.len() <= 18 {
+        if let Ok(n) = text.parse::<i64>() {
+            // SAFETY: plain conversion.
+            return unsafe { rb_sys::rb_ll2inum(n) };
+        }
+    }
+    write::from_json_raw(text)
+}
