@@ -34,7 +34,7 @@ pub use serde_coupling::{coded, coded_at, RAW_VALUE_TOKEN};
 use serde_coupling::{
     is_coded, is_recursion_limit, recognise, settle_numbers, split_position, Recognised,
 };
-pub(crate) use strict::{NonEmpty, U32, U64};
+pub(crate) use strict::{non_empty_str, NonEmpty, U32, U64};
 
 /// The largest input accepted, in bytes. Bigger input is an `input_too_large` error rather
 /// than an out-of-memory crash.

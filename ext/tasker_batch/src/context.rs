@@ -4,13 +4,18 @@
 //! `attr_reader`s (pure Ruby, no native call each).
 //!
 //! Only conversion: every value comes from the core's context (its fields and its
-//! `resume_cursor`, `batch_size` and `checkpoint_items_processed`); the members nobody reads
-//! often (`cursor`, `batch_metadata`, the whole context) stay in a deferred `Document` whose
-//! JSON text is written only if they are read.
+//! `resume_cursor`, `batch_size` and `checkpoint_items_processed`); of the cursor and the
+//! metadata (read less often, and made of those members), only whether `batch_size` was stored
+//! and the caller's extra keys, if any, are passed on. Nothing of the core's context outlives
+//! the call: keeping it for later reads (a lazy Document) cost more, when the GC freed it, than
+//! the whole read.
 //!
-//! Depends on `ruby_ser` (the checkpoint, a Hash of the core's shape), `write` (a cursor's
-//! JSON text) and `document`. The GC invariant is `ruby_ser`'s: every object built is stored
-//! into the context at once, and the context is a local of the running frame.
+//! Names from a fixed set (the cursor kind, the failure strategy) are frozen, shared Strings,
+//! like Hash keys; the caller's own strings (batch id, cursor field) are fresh ones.
+//!
+//! Depends on `interned`, `ruby_ser` and `write`. The GC invariant is `ruby_ser`'s: every
+//! object built is held in a local of the running frame (`members`, `pairs`) until the context
+//! or its Hash holds it.
 
 use std::sync::OnceLock;
 
@@ -18,11 +23,9 @@ use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{Error, RClass, Ruby, Value};
 use rb_sys::{ID, VALUE};
 use tasker_batch::cursor::Cursor;
-use tasker_batch::operations::Output;
 use tasker_batch::worker_context::{BatchWorkerContext, Checkpoint, CheckpointKind};
 use tasker_batch::Warning;
 
-use crate::document::Document;
 use crate::{interned, ruby_ser, write};
 
 /// The private method of the context that sets its members from its arguments (in the order
@@ -78,14 +81,15 @@ pub fn build(
         Some(checkpoint) => checkpoint_hash(checkpoint),
         None => rb_sys::Qnil as VALUE,
     };
-    let mut members: [VALUE; 14] = [
+    let mut members: [VALUE; 16] = [
         string(&context.cursor.batch_id),
         cursor(&context.cursor.start_cursor),
         cursor(&context.cursor.end_cursor),
         batch_size,
-        interned::string(context.range.kind.as_str()),
+        // Names from a fixed set: frozen, like the keys.
+        interned::key(context.range.kind.as_str()),
         interned::string(&context.batch_metadata.cursor_field),
-        interned::string(context.batch_metadata.failure_strategy.strategy.as_str()),
+        interned::key(context.batch_metadata.failure_strategy.strategy.as_str()),
         cursor(context.resume_cursor()),
         checkpoint,
         // SAFETY: plain conversion.
@@ -93,13 +97,17 @@ pub fn build(
         boolean(context.is_no_op),
         boolean(context.checkpoint.is_some()),
         warnings.as_raw(),
+        boolean(context.cursor.batch_size.is_some()),
+        rb_sys::Qnil as VALUE,
         rb_sys::Qnil as VALUE,
     ];
-    // The rest (`cursor`, `batch_metadata`, `to_h`): written as JSON only if read.
-    let document = Document::deferred(Box::new(move || {
-        context.into_json().map_err(|e| e.message)
-    }));
-    members[13] = ruby.obj_wrap(document).as_raw();
+    // What else `cursor` and `batch_metadata` hold: the caller's keys, if any (most have none).
+    if !context.cursor.extra.is_empty() {
+        members[14] = ruby_ser::to_raw(&context.cursor.extra).map_err(|e| internal(&e))?;
+    }
+    if !context.batch_metadata.extra.is_empty() {
+        members[15] = ruby_ser::to_raw(&context.batch_metadata.extra).map_err(|e| internal(&e))?;
+    }
     // SAFETY: a fresh object of a plain Ruby class (allocation runs no Ruby code); the call
     // runs the class's own Ruby method, protected, so that nothing unwinds through this frame.
     let object = magnus::rb_sys::protect(|| unsafe {
@@ -128,7 +136,7 @@ fn checkpoint_hash(checkpoint: &Checkpoint) -> VALUE {
             keys[0],
             cursor(&checkpoint.cursor),
             keys[1],
-            interned::string(kind),
+            interned::key(kind),
             keys[2],
             rb_sys::rb_ull2inum(checkpoint.items_processed),
             keys[3],

@@ -99,29 +99,75 @@ pub fn with_gc_disabled<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The entries of a Hash, collected without calling back into Ruby code.
-pub(crate) fn hash_entries(hash: RHash) -> Vec<(Value, Value)> {
-    unsafe extern "C" fn collect(
-        key: rb_sys::VALUE,
-        value: rb_sys::VALUE,
-        arg: rb_sys::VALUE,
-    ) -> c_int {
-        // SAFETY: `arg` is the Vec below, alive for the whole iteration.
-        let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
-        // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
-        entries.push(unsafe { (Value::from_raw(key), Value::from_raw(value)) });
-        rb_sys::st_retval::ST_CONTINUE as c_int
+/// The entries of a Hash, in order: held inline for the small Hashes most inputs are made of
+/// (as many as Ruby keeps in its own small-table form), so that reading one allocates nothing.
+pub(crate) struct Entries {
+    small: [(Value, Value); SMALL],
+    len: usize,
+    large: Vec<(Value, Value)>,
+}
+
+const SMALL: usize = 8;
+
+impl Entries {
+    /// Collects the entries of `hash` without calling back into Ruby code.
+    pub(crate) fn of(hash: RHash) -> Self {
+        unsafe extern "C" fn collect(
+            key: rb_sys::VALUE,
+            value: rb_sys::VALUE,
+            arg: rb_sys::VALUE,
+        ) -> c_int {
+            // SAFETY: `arg` is the Entries below, alive for the whole iteration; both are live
+            // Ruby values handed over by rb_hash_foreach.
+            let entries = unsafe { &mut *(arg as *mut Entries) };
+            let entry = unsafe { (Value::from_raw(key), Value::from_raw(value)) };
+            if entries.large.capacity() > 0 {
+                entries.large.push(entry);
+            } else if entries.len < SMALL {
+                entries.small[entries.len] = entry;
+            } else {
+                // The Hash grew while being read (it cannot: no Ruby code runs); keep reading.
+                entries.large.extend_from_slice(&entries.small);
+                entries.large.push(entry);
+            }
+            entries.len += 1;
+            rb_sys::st_retval::ST_CONTINUE as c_int
+        }
+        let size = hash.len();
+        // SAFETY: a special constant, to fill the unused slots.
+        let nil = unsafe { Value::from_raw(rb_sys::Qnil as rb_sys::VALUE) };
+        let mut entries = Entries {
+            small: [(nil, nil); SMALL],
+            len: 0,
+            large: if size > SMALL {
+                Vec::with_capacity(size)
+            } else {
+                Vec::new()
+            },
+        };
+        // SAFETY: the callback only stores into `entries` and never raises.
+        unsafe {
+            rb_sys::rb_hash_foreach(
+                hash.as_raw(),
+                Some(collect),
+                &mut entries as *mut Entries as rb_sys::VALUE,
+            );
+        }
+        entries
     }
-    let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hash.len());
-    // SAFETY: the callback only appends to `entries` and never raises.
-    unsafe {
-        rb_sys::rb_hash_foreach(
-            hash.as_raw(),
-            Some(collect),
-            &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
-        );
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
-    entries
+
+    /// The entry at `i`, if any.
+    pub(crate) fn get(&self, i: usize) -> Option<(Value, Value)> {
+        if self.large.capacity() > 0 {
+            self.large.get(i).copied()
+        } else {
+            self.small[..self.len].get(i).copied()
+        }
+    }
 }
 
 /// The decimal digits of an Integer, through Ruby's C API (no Ruby method is called, so a

@@ -30,7 +30,7 @@ module TaskerCore
             TaskerBatch::Native.worker_context_of(self, workflow_step.inputs, workflow_step.results,
                                                   workflow_step.respond_to?(:checkpoint) ? workflow_step.checkpoint : nil)
           else
-            TaskerBatch::Native.worker_context(self, other_step(workflow_step))
+            TaskerBatch::Native.worker_context(self, StepData.read_worker_step(workflow_step))
           end
         checked(context)
       end
@@ -48,17 +48,7 @@ module TaskerCore
         Object === step && step.respond_to?(:inputs) && step.respond_to?(:results) # rubocop:disable Style/CaseEquality
       end
 
-      # Any other step, read by StepData (checkpoint keys of the results only).
-      def self.other_step(step)
-        unless Object === step # rubocop:disable Style/CaseEquality
-          raise ValidationError.new(
-            "type_mismatch: expected a workflow step (a Hash, or an object that responds to #inputs), found a BasicObject",
-            code: "type_mismatch", path: ""
-          )
-        end
-        StepData.read(step, results_keys: TaskerBatch::Native::CHECKPOINT_KEYS)
-      end
-      private_class_method :checked, :object_step?, :other_step
+      private_class_method :checked, :object_step?
 
       # Members, in the order `Native.worker_context` sets them.
       MEMBERS = %w[batch_id start_cursor end_cursor batch_size cursor_kind cursor_field failure_strategy
@@ -71,7 +61,8 @@ module TaskerCore
       def initialize(context, warnings = [])
         checkpoint = context["checkpoint"]
         initialize_members(*MEMBERS.map { |key| context[key] }, checkpoint ? checkpoint["items_processed"] : 0,
-                           context["is_no_op"], context["has_checkpoint"], warnings, context)
+                           context["is_no_op"], context["has_checkpoint"], warnings, nil, nil, nil)
+        @output = context
       end
 
       # The worker's batch id ("000" for the no-op placeholder).
@@ -98,47 +89,47 @@ module TaskerCore
 
       # The cursor config, Symbol keys (as upstream's reader), caller keys included.
       def cursor
-        read("cursor").transform_keys(&:to_sym)
+        output("cursor").transform_keys(&:to_sym)
       end
 
       # The batch metadata, Symbol keys (as upstream's reader).
       def batch_metadata
-        read("batch_metadata").transform_keys(&:to_sym)
+        output("batch_metadata").transform_keys(&:to_sym)
       end
 
       # Whether this is the no_batches placeholder, which has nothing to do.
-      def no_op?
-        @is_no_op
-      end
+      def no_op? = @is_no_op
       alias is_no_op no_op?
 
       # Whether a checkpoint was found (in the results, or the newer `checkpoint` field).
-      def has_checkpoint? # rubocop:disable Naming/PredicateName -- upstream's name
-        @has_checkpoint
-      end
+      def has_checkpoint? = @has_checkpoint # rubocop:disable Naming/PredicateName -- upstream's name
 
       # The next key to process, from the last checkpoint; nil without one.
-      def checkpoint_cursor
-        @checkpoint && @checkpoint["cursor"]
-      end
+      def checkpoint_cursor = @checkpoint && @checkpoint["cursor"]
 
       # The worker's running results saved with the last checkpoint; nil without one.
-      def accumulated_results
-        @checkpoint && @checkpoint["accumulated_results"]
-      end
+      def accumulated_results = @checkpoint && @checkpoint["accumulated_results"]
 
-      # The core's whole `worker_context` output (String keys).
+      # The core's whole `worker_context` output (String keys, in the core's order): a new Hash
+      # of the members above.
       def to_h
-        @context.is_a?(Hash) ? @context : @context.to_ruby
+        return (@output.is_a?(Hash) ? @output : @output.to_ruby) if defined?(@output)
+
+        { "batch_id" => @batch_id, "start_cursor" => @start_cursor, "end_cursor" => @end_cursor,
+          "batch_size" => @batch_size, "cursor_kind" => @cursor_kind, "cursor_field" => @cursor_field,
+          "failure_strategy" => @failure_strategy, "batch_metadata" => output("batch_metadata"),
+          "is_no_op" => @is_no_op, "cursor" => output("cursor"), "checkpoint" => @checkpoint,
+          "has_checkpoint" => @has_checkpoint, "resume_cursor" => @resume_cursor }
       end
 
       private
 
       # Sets every member; `Native.worker_context` calls it on a new context, with the values
       # the core's context gives.
-      def initialize_members(batch_id, start_cursor, end_cursor, batch_size, cursor_kind, cursor_field, # rubocop:disable Metrics/ParameterLists
+      # rubocop:disable Metrics/ParameterLists, Metrics/MethodLength -- one argument and one line per member
+      def initialize_members(batch_id, start_cursor, end_cursor, batch_size, cursor_kind, cursor_field,
                              failure_strategy, resume_cursor, checkpoint, checkpoint_items_processed, is_no_op,
-                             has_checkpoint, warnings, context)
+                             has_checkpoint, warnings, batch_size_stored, cursor_extra, metadata_extra)
         @batch_id = batch_id
         @start_cursor = start_cursor
         @end_cursor = end_cursor
@@ -152,14 +143,26 @@ module TaskerCore
         @is_no_op = is_no_op
         @has_checkpoint = has_checkpoint
         @warnings = warnings
-        @context = context
+        @batch_size_stored = batch_size_stored # whether the cursor holds its batch_size
+        @cursor_extra = cursor_extra # the cursor's other keys (a Hash), or nil
+        @metadata_extra = metadata_extra # the metadata's other keys (a Hash), or nil
       end
+      # rubocop:enable Metrics/ParameterLists, Metrics/MethodLength
 
-      # A Hash is read directly; a Document's members are built once each.
-      def read(key)
-        return @context[key] if @context.is_a?(Hash)
+      # The core's `cursor` or `batch_metadata` (String keys): from the output given to `new`,
+      # or made of the members, in the core's order (its own keys, then the caller's).
+      def output(key)
+        return @output[key] if defined?(@output)
 
-        (@read ||= {}).fetch(key) { @read[key] = @context[key] }
+        part = if key == "cursor"
+                 config = { "batch_id" => @batch_id, "start_cursor" => @start_cursor, "end_cursor" => @end_cursor }
+                 config["batch_size"] = @batch_size if @batch_size_stored
+                 config
+               else
+                 { "cursor_field" => @cursor_field, "failure_strategy" => @failure_strategy }
+               end
+        extra = key == "cursor" ? @cursor_extra : @metadata_extra
+        extra ? part.merge!(extra) : part
       end
     end
   end

@@ -25,6 +25,18 @@ module TaskerCore
         data
       end
 
+      # A step the worker context reads that is neither a Hash nor an object with `inputs` and
+      # `results`: its parts, the results cut to the checkpoint keys. A BasicObject is no step.
+      def read_worker_step(workflow_step)
+        unless Object === workflow_step # rubocop:disable Style/CaseEquality -- a BasicObject has no is_a?
+          raise ValidationError.new(
+            "type_mismatch: expected a workflow step (a Hash, or an object that responds to #inputs), found a BasicObject",
+            code: "type_mismatch", path: ""
+          )
+        end
+        read(workflow_step, results_keys: TaskerBatch::Native::CHECKPOINT_KEYS)
+      end
+
       # Stores new results on the step: `results=` on objects that have it, the results key on
       # a Hash (the key style it already uses). Objects without a writer are left as they are.
       def write_results(workflow_step, results)
