@@ -14,6 +14,8 @@ module TaskerCore
       # With `results_keys:`, only those result keys are passed (the worker context reads the
       # checkpoint keys only, however large the results are).
       def read(workflow_step, results_keys: nil)
+        return read_hash(workflow_step, results_keys) if workflow_step.is_a?(Hash)
+
         data = {}
         PARTS.each do |part|
           found, value = fetch(workflow_step, part)
@@ -24,6 +26,24 @@ module TaskerCore
         end
         data
       end
+
+      # #read of a Hash step (the String key, else its Symbol), without #fetch's pairs: a worker
+      # checkpoints often.
+      def read_hash(hash, results_keys)
+        data = {}
+        PART_PAIRS.each do |part, symbol|
+          value = hash.fetch(part) { hash.fetch(symbol, ABSENT) }
+          next if ABSENT.equal?(value)
+
+          value = slice(value, results_keys) if results_keys && part == "results" && value.is_a?(Hash)
+          data[part] = value
+        end
+        data
+      end
+
+      PART_PAIRS = PARTS.map { |part| [part, part.to_sym].freeze }.freeze
+      ABSENT = Object.new.freeze
+      private_constant :PART_PAIRS, :ABSENT
 
       # A step the worker context reads that is neither a Hash nor an object with `inputs` and
       # `results`: its parts, the results cut to the checkpoint keys. A BasicObject is no step.
