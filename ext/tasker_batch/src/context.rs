@@ -17,12 +17,14 @@
 //! object built is held in a local of the running frame (`members`, `pairs`) until the context
 //! or its Hash holds it.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{Error, RClass, Ruby, Value};
 use rb_sys::{ID, VALUE};
-use tasker_batch::cursor::Cursor;
+use tasker_batch::cursor::{Cursor, CursorKind};
+use tasker_batch::worker_inputs::FailureStrategy;
 use tasker_batch::worker_context::{BatchWorkerContext, Checkpoint, CheckpointKind};
 use tasker_batch::Warning;
 
@@ -87,9 +89,9 @@ pub fn build(
         cursor(&context.cursor.end_cursor),
         batch_size,
         // Names from a fixed set: frozen, like the keys.
-        interned::key(context.range.kind.as_str()),
+        name(Name::Kind(context.range.kind)),
         interned::string(&context.batch_metadata.cursor_field),
-        interned::key(context.batch_metadata.failure_strategy.strategy.as_str()),
+        name(Name::Strategy(context.batch_metadata.failure_strategy.strategy)),
         cursor(context.resume_cursor()),
         checkpoint,
         // SAFETY: plain conversion.
@@ -126,8 +128,8 @@ fn checkpoint_hash(checkpoint: &Checkpoint) -> VALUE {
         .get()
         .expect("intern_ids ran when the extension loaded");
     let kind = match checkpoint.cursor_kind {
-        CheckpointKind::Key(kind) => kind.as_str(),
-        CheckpointKind::Opaque => "opaque",
+        CheckpointKind::Key(kind) => name(Name::Kind(kind)),
+        CheckpointKind::Opaque => name(Name::Opaque),
     };
     // SAFETY: each value is held in `pairs`, on this frame's stack, until the fresh Hash
     // holds it; the keys are kept alive for good (`interned::permanent`).
@@ -136,7 +138,7 @@ fn checkpoint_hash(checkpoint: &Checkpoint) -> VALUE {
             keys[0],
             cursor(&checkpoint.cursor),
             keys[1],
-            interned::key(kind),
+            kind,
             keys[2],
             rb_sys::rb_ull2inum(checkpoint.items_processed),
             keys[3],
@@ -146,6 +148,34 @@ fn checkpoint_hash(checkpoint: &Checkpoint) -> VALUE {
         rb_sys::rb_hash_bulk_insert(pairs.len() as _, pairs.as_ptr(), hash);
         std::hint::black_box(&pairs);
         hash
+    }
+}
+
+/// A name from a fixed set, as a frozen String.
+#[derive(Clone, Copy)]
+enum Name {
+    Kind(CursorKind),
+    Strategy(FailureStrategy),
+    Opaque,
+}
+
+/// The frozen String of each name, made the first time it is needed (0: not yet).
+static NAMES: [AtomicUsize; 32] = [const { AtomicUsize::new(0) }; 32];
+
+fn name(name: Name) -> VALUE {
+    let (slot, text) = match name {
+        Name::Kind(kind) => (kind as usize, kind.as_str()),
+        Name::Strategy(strategy) => (16 + strategy as usize, strategy.as_str()),
+        Name::Opaque => (31, "opaque"),
+    };
+    let cell = &NAMES[slot];
+    match cell.load(Ordering::Relaxed) {
+        0 => {
+            let value = interned::permanent(text);
+            cell.store(value as usize, Ordering::Relaxed);
+            value
+        }
+        value => value as VALUE,
     }
 }
 
