@@ -160,7 +160,8 @@ fn complete(read: Option<PartialCursorConfig>, at: &dyn Fn() -> JsonPath) -> Res
     let batch_id = batch_id.ok_or_else(|| missing(ErrorCode::MissingBatchId, "batch_id"))?;
     let start_cursor =
         start_cursor.ok_or_else(|| missing(ErrorCode::MissingStartCursor, "start_cursor"))?;
-    let end_cursor = end_cursor.ok_or_else(|| missing(ErrorCode::MissingEndCursor, "end_cursor"))?;
+    let end_cursor =
+        end_cursor.ok_or_else(|| missing(ErrorCode::MissingEndCursor, "end_cursor"))?;
     Ok(WorkerCursor {
         batch_id,
         start_cursor,

@@ -41,9 +41,9 @@ use serde::Serialize;
 
 use crate::cursor::Cursor;
 use crate::error::{Result, Warning};
+use crate::input::Extra;
 use crate::path::JsonPath;
 use crate::validation::RangeInfo;
-use crate::input::Extra;
 use crate::worker_inputs::{BatchMetadata, BatchWorkerInputs, WorkerInputsRead};
 
 use cursor::{read_cursor_parts, warn_missing_batch_size};

@@ -24,8 +24,8 @@ use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{Error, RClass, Ruby, Value};
 use rb_sys::{ID, VALUE};
 use tasker_batch::cursor::{Cursor, CursorKind};
-use tasker_batch::worker_inputs::FailureStrategy;
 use tasker_batch::worker_context::{BatchWorkerContext, Checkpoint, CheckpointKind};
+use tasker_batch::worker_inputs::FailureStrategy;
 use tasker_batch::Warning;
 
 use crate::{interned, ruby_ser, write};
@@ -91,7 +91,9 @@ pub fn build(
         // Names from a fixed set: frozen, like the keys.
         name(Name::Kind(context.range.kind)),
         interned::string(&context.batch_metadata.cursor_field),
-        name(Name::Strategy(context.batch_metadata.failure_strategy.strategy)),
+        name(Name::Strategy(
+            context.batch_metadata.failure_strategy.strategy,
+        )),
         cursor(context.resume_cursor()),
         checkpoint,
         // SAFETY: plain conversion.

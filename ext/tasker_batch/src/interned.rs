@@ -68,7 +68,9 @@ pub fn key(text: &str) -> VALUE {
     if text.len() > MAX_KEY_BYTES {
         return intern(text);
     }
-    let mut guard = CACHE.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut guard = CACHE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let cache = guard.get_or_insert_with(Cache::default);
     if let Some(&value) = cache.get(text) {
         return value;

@@ -401,7 +401,12 @@ const PER_STEP_OPERATIONS: &[&str] = &[
 const VALUE_BYTES: usize = 16;
 
 /// `{"code" => ..., "message" => ..., "path" => ...}`, the envelope's error and warning shape.
-pub(crate) fn error_hash(ruby: &Ruby, code: &str, message: &str, path: &str) -> Result<RHash, Error> {
+pub(crate) fn error_hash(
+    ruby: &Ruby,
+    code: &str,
+    message: &str,
+    path: &str,
+) -> Result<RHash, Error> {
     let hash = ruby.hash_new();
     hash.aset("code", code)?;
     hash.aset("message", message)?;

@@ -100,10 +100,7 @@ impl Writer<'_> {
         } else if let Some(s) = RString::from_value(value) {
             // SAFETY: the bytes are copied into `out` before any Ruby code runs; the caller
             // keeps the GC paused (a converted string lives only as long as that).
-            push_json_string(
-                self.out,
-                text_of(s)?,
-            );
+            push_json_string(self.out, text_of(s)?);
         } else if let Some(hash) = RHash::from_value(value) {
             self.hash(hash, depth)?;
         } else if let Some(array) = RArray::from_value(value) {
@@ -167,7 +164,10 @@ impl Writer<'_> {
     fn hash(&mut self, hash: RHash, depth: usize) -> Result<(), ConvertError> {
         self.out.push('{');
         let entries = crate::raw::Entries::of(hash);
-        for (i, (key, item)) in (0..entries.len()).filter_map(|i| entries.get(i)).enumerate() {
+        for (i, (key, item)) in (0..entries.len())
+            .filter_map(|i| entries.get(i))
+            .enumerate()
+        {
             if i > 0 {
                 self.out.push(',');
             }

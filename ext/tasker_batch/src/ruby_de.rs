@@ -374,10 +374,9 @@ impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (_, value) = self
-            .entries
-            .get(self.next)
-            .ok_or_else(|| <DeError as de::Error>::custom("internal error: a value without a key"))?;
+        let (_, value) = self.entries.get(self.next).ok_or_else(|| {
+            <DeError as de::Error>::custom("internal error: a value without a key")
+        })?;
         self.next += 1;
         seed.deserialize(self.parent.child(value))
     }

@@ -89,8 +89,9 @@ pub fn intern_keys() {
         CHECKPOINT_KEYS.map(|key| {
             // SAFETY: `rb_intern2` with a name and its length; the Symbol of an interned name
             // lives for good, and so does the permanent String.
-            let symbol =
-                unsafe { rb_sys::rb_id2sym(rb_sys::rb_intern2(key.as_ptr().cast(), key.len() as _)) };
+            let symbol = unsafe {
+                rb_sys::rb_id2sym(rb_sys::rb_intern2(key.as_ptr().cast(), key.len() as _))
+            };
             (crate::interned::permanent(key), symbol)
         })
     });
@@ -98,7 +99,9 @@ pub fn intern_keys() {
 
 /// The values of the checkpoint keys in `hash`: each one's String key, else its Symbol.
 fn checkpoint_keys(hash: RHash) -> [Option<Value>; 3] {
-    let keys = KEYS.get().expect("intern_keys ran when the extension loaded");
+    let keys = KEYS
+        .get()
+        .expect("intern_keys ran when the extension loaded");
     let undef = rb_sys::Qundef as VALUE;
     // SAFETY: plain Hash lookups, with the GVL held and nothing lent.
     keys.map(|(string, symbol)| unsafe {
@@ -121,10 +124,7 @@ impl<'de> de::Deserializer<'de> for PartsDeserializer<'_> {
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         self.count.set(self.count.get() + 1);
-        visitor.visit_map(PartsAccess {
-            de: self,
-            next: 0,
-        })
+        visitor.visit_map(PartsAccess { de: self, next: 0 })
     }
 
     serde::forward_to_deserialize_any! {
@@ -170,12 +170,7 @@ impl<'de> MapAccess<'de> for PartsAccess<'_> {
             (1, Results::Other(value)) => {
                 seed.deserialize(RubyDeserializer::at_depth(ruby, value, 1, count))
             }
-            _ => seed.deserialize(RubyDeserializer::at_depth(
-                ruby,
-                parts.checkpoint,
-                1,
-                count,
-            )),
+            _ => seed.deserialize(RubyDeserializer::at_depth(ruby, parts.checkpoint, 1, count)),
         }
     }
 
@@ -251,4 +246,3 @@ impl<'de> MapAccess<'de> for SlicedAccess<'_> {
         ))
     }
 }
-
