@@ -14,8 +14,8 @@
 //! like Hash keys; the caller's own strings (batch id, cursor field) are fresh ones.
 //!
 //! Depends on `interned`, `ruby_ser` and `write`. The GC invariant is `ruby_ser`'s: every
-//! object built is held in a local of the running frame (`members`, `pairs`) until the context
-//! or its Hash holds it.
+//! object built is held in a local of the running frame (`members`) until the context holds
+//! it.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -24,7 +24,7 @@ use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{Error, RClass, Ruby, Value};
 use rb_sys::{ID, VALUE};
 use tasker_batch::cursor::{Cursor, CursorKind};
-use tasker_batch::worker_context::{BatchWorkerContext, Checkpoint, CheckpointKind};
+use tasker_batch::worker_context::{BatchWorkerContext, CheckpointKind};
 use tasker_batch::worker_inputs::FailureStrategy;
 use tasker_batch::Warning;
 
@@ -37,23 +37,12 @@ const SET_MEMBERS: &str = "initialize_members";
 
 static SET_MEMBERS_ID: OnceLock<ID> = OnceLock::new();
 
-/// The keys of a checkpoint's Hash, in the order of the core's `Checkpoint` (its JSON form).
-const CHECKPOINT_KEYS: [&str; 4] = [
-    "cursor",
-    "cursor_kind",
-    "items_processed",
-    "accumulated_results",
-];
-
-static CHECKPOINT_KEY_VALUES: OnceLock<[VALUE; 4]> = OnceLock::new();
-
-/// Interns the method name and the checkpoint's keys; called by the extension's `init`.
+/// Interns the method name; called by the extension's `init`.
 pub fn intern_ids() {
     SET_MEMBERS_ID.get_or_init(|| {
         // SAFETY: `rb_intern2` with a name and its length, while the extension loads.
         unsafe { rb_sys::rb_intern2(SET_MEMBERS.as_ptr().cast(), SET_MEMBERS.len() as _) }
     });
-    CHECKPOINT_KEY_VALUES.get_or_init(|| CHECKPOINT_KEYS.map(interned::permanent));
 }
 
 /// A new instance of `class` (BatchWorkerContext or a subclass) holding `context`, with the
@@ -79,11 +68,19 @@ pub fn build(
         Some(size) => ruby_ser::to_raw(&size).map_err(|e| internal(&e))?,
         None => rb_sys::Qnil as VALUE,
     };
-    let checkpoint = match &context.checkpoint {
-        Some(checkpoint) => checkpoint_hash(checkpoint),
-        None => rb_sys::Qnil as VALUE,
+    // The checkpoint Hash is made of members when read (its cursor is `resume_cursor`): its kind
+    // (nil without a checkpoint) and its accumulated results are passed on.
+    let (checkpoint_kind, accumulated_results) = match &context.checkpoint {
+        Some(checkpoint) => (
+            match checkpoint.cursor_kind {
+                CheckpointKind::Key(kind) => name(Name::Kind(kind)),
+                CheckpointKind::Opaque => name(Name::Opaque),
+            },
+            raw_value(checkpoint.accumulated_results.get()),
+        ),
+        None => (rb_sys::Qnil as VALUE, rb_sys::Qnil as VALUE),
     };
-    let mut members: [VALUE; 16] = [
+    let mut members: [VALUE; 17] = [
         string(&context.cursor.batch_id),
         cursor(&context.cursor.start_cursor),
         cursor(&context.cursor.end_cursor),
@@ -95,7 +92,7 @@ pub fn build(
             context.batch_metadata.failure_strategy.strategy,
         )),
         cursor(context.resume_cursor()),
-        checkpoint,
+        checkpoint_kind,
         // SAFETY: plain conversion.
         unsafe { rb_sys::rb_ull2inum(context.checkpoint_items_processed()) },
         boolean(context.is_no_op),
@@ -104,6 +101,7 @@ pub fn build(
         boolean(context.cursor.batch_size.is_some()),
         rb_sys::Qnil as VALUE,
         rb_sys::Qnil as VALUE,
+        accumulated_results,
     ];
     // What else `cursor` and `batch_metadata` hold: the caller's keys, if any (most have none).
     if !context.cursor.extra.is_empty() {
@@ -122,35 +120,6 @@ pub fn build(
     std::hint::black_box(&members);
     // SAFETY: a live object.
     Ok(unsafe { Value::from_raw(object) })
-}
-
-/// The checkpoint as the Hash `write::from_json` builds from its JSON form.
-fn checkpoint_hash(checkpoint: &Checkpoint) -> VALUE {
-    let keys = CHECKPOINT_KEY_VALUES
-        .get()
-        .expect("intern_ids ran when the extension loaded");
-    let kind = match checkpoint.cursor_kind {
-        CheckpointKind::Key(kind) => name(Name::Kind(kind)),
-        CheckpointKind::Opaque => name(Name::Opaque),
-    };
-    // SAFETY: each value is held in `pairs`, on this frame's stack, until the fresh Hash
-    // holds it; the keys are kept alive for good (`interned::permanent`).
-    unsafe {
-        let pairs: [VALUE; 8] = [
-            keys[0],
-            cursor(&checkpoint.cursor),
-            keys[1],
-            kind,
-            keys[2],
-            rb_sys::rb_ull2inum(checkpoint.items_processed),
-            keys[3],
-            raw_value(checkpoint.accumulated_results.get()),
-        ];
-        let hash = rb_sys::rb_hash_new();
-        rb_sys::rb_hash_bulk_insert(pairs.len() as _, pairs.as_ptr(), hash);
-        std::hint::black_box(&pairs);
-        hash
-    }
 }
 
 /// A name from a fixed set, as a frozen String.

@@ -7,12 +7,15 @@
 //! | module | what |
 //! |---|---|
 //! | `raw` | C-API reads: lent strings, Hash entries, Bignum digits, the GC pause |
-//! | `write` | JSON text written by the core → Ruby objects |
+//! | `write` | JSON text written by the core → Ruby objects (keys through `interned`) |
 //! | `document` | `TaskerBatch::Native::Document`, JSON text read lazily (through `write`) |
 //! | `read` | Ruby objects → JSON text (a Document is taken as its text) |
 //! | `ruby_de` | Ruby objects → the core's typed inputs (a serde deserializer; `read` for raw values) |
 //! | `ruby_ser` | the core's typed outputs → Ruby objects (a serde serializer; `write` for raw values) |
+//! | `interned` | frozen, deduplicated key Strings, interned once and kept (bounded) |
 //! | `members` | the chosen members of a typed output → Ruby objects (through `ruby_ser`) |
+//! | `context` | the worker context → a `BatchWorkerContext` with its members set |
+//! | `step_parts` | an object step's parts read as the map `{inputs, results, checkpoint}` |
 //! | `boundary` | the panic boundary (`guarded`), the GVL and the Ruby error class |
 //! | `lib` | `TaskerBatch::Native`: the methods Ruby calls |
 

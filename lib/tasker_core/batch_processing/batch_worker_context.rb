@@ -8,7 +8,7 @@ module TaskerCore
     #   ctx = BatchWorkerContext.from_step_data(workflow_step)
     #   return handle_no_op_worker(ctx) if ctx.no_op?
     #   rows_between(ctx.resume_cursor, ctx.end_cursor).each { ... }
-    class BatchWorkerContext
+    class BatchWorkerContext # rubocop:disable Metrics/ClassLength -- a reader and a setter line per member
       # What the core noticed (Array of Hash with "code", "message", "path").
       attr_reader :warnings
 
@@ -52,16 +52,17 @@ module TaskerCore
 
       # Members, in the order `Native.worker_context` sets them.
       MEMBERS = %w[batch_id start_cursor end_cursor batch_size cursor_kind cursor_field failure_strategy
-                   resume_cursor checkpoint].freeze
+                   resume_cursor].freeze
       private_constant :MEMBERS
 
       # A context from the core's `worker_context` output (a Hash, or a
       # TaskerBatch::Native::Document) and the warnings reported with it. from_step_data does
       # not call this: the native call sets the same members (#initialize_members).
       def initialize(context, warnings = [])
-        checkpoint = context["checkpoint"]
-        initialize_members(*MEMBERS.map { |key| context[key] }, checkpoint ? checkpoint["items_processed"] : 0,
-                           context["is_no_op"], context["has_checkpoint"], warnings, nil, nil, nil)
+        checkpoint = context["checkpoint"] || {}
+        initialize_members(*MEMBERS.map { |key| context[key] }, checkpoint["cursor_kind"], checkpoint["items_processed"] || 0,
+                           context["is_no_op"], context["has_checkpoint"], warnings, nil, nil, nil,
+                           checkpoint["accumulated_results"])
         @output = context
       end
 
@@ -82,8 +83,14 @@ module TaskerCore
       attr_reader :failure_strategy
       # Where processing starts: the checkpoint cursor, or start_cursor.
       attr_reader :resume_cursor
-      # The checkpoint `{"cursor", "cursor_kind", "items_processed", "accumulated_results"}`, or nil.
-      attr_reader :checkpoint
+
+      # The checkpoint `{"cursor", "cursor_kind", "items_processed", "accumulated_results"}`, or nil
+      # (made of the members the first time it is read).
+      def checkpoint
+        @checkpoint ||= @checkpoint_kind && { "cursor" => @resume_cursor, "cursor_kind" => @checkpoint_kind,
+                                              "items_processed" => @checkpoint_items_processed,
+                                              "accumulated_results" => @accumulated_results }
+      end
       # Items processed up to the last checkpoint; 0 without one.
       attr_reader :checkpoint_items_processed
 
@@ -105,10 +112,10 @@ module TaskerCore
       def has_checkpoint? = @has_checkpoint # rubocop:disable Naming/PredicateName -- upstream's name
 
       # The next key to process, from the last checkpoint; nil without one.
-      def checkpoint_cursor = @checkpoint && @checkpoint["cursor"]
+      def checkpoint_cursor = @checkpoint_kind && @resume_cursor
 
       # The worker's running results saved with the last checkpoint; nil without one.
-      def accumulated_results = @checkpoint && @checkpoint["accumulated_results"]
+      def accumulated_results = @checkpoint_kind && @accumulated_results
 
       # The core's whole `worker_context` output (String keys, in the core's order): a new Hash
       # of the members above.
@@ -118,7 +125,7 @@ module TaskerCore
         { "batch_id" => @batch_id, "start_cursor" => @start_cursor, "end_cursor" => @end_cursor,
           "batch_size" => @batch_size, "cursor_kind" => @cursor_kind, "cursor_field" => @cursor_field,
           "failure_strategy" => @failure_strategy, "batch_metadata" => output("batch_metadata"),
-          "is_no_op" => @is_no_op, "cursor" => output("cursor"), "checkpoint" => @checkpoint,
+          "is_no_op" => @is_no_op, "cursor" => output("cursor"), "checkpoint" => checkpoint,
           "has_checkpoint" => @has_checkpoint, "resume_cursor" => @resume_cursor }
       end
 
@@ -126,10 +133,11 @@ module TaskerCore
 
       # Sets every member; `Native.worker_context` calls it on a new context, with the values
       # the core's context gives.
-      # rubocop:disable Metrics/ParameterLists, Metrics/MethodLength -- one argument and one line per member
+      # rubocop:disable Metrics/ParameterLists, Metrics/MethodLength, Metrics/AbcSize -- one argument and one line per member
       def initialize_members(batch_id, start_cursor, end_cursor, batch_size, cursor_kind, cursor_field,
-                             failure_strategy, resume_cursor, checkpoint, checkpoint_items_processed, is_no_op,
-                             has_checkpoint, warnings, batch_size_stored, cursor_extra, metadata_extra)
+                             failure_strategy, resume_cursor, checkpoint_kind, checkpoint_items_processed, is_no_op,
+                             has_checkpoint, warnings, batch_size_stored, cursor_extra, metadata_extra,
+                             accumulated_results)
         @batch_id = batch_id
         @start_cursor = start_cursor
         @end_cursor = end_cursor
@@ -138,7 +146,8 @@ module TaskerCore
         @cursor_field = cursor_field
         @failure_strategy = failure_strategy
         @resume_cursor = resume_cursor
-        @checkpoint = checkpoint
+        @checkpoint_kind = checkpoint_kind # the checkpoint cursor's kind; nil without a checkpoint
+        @checkpoint = nil # made when read
         @checkpoint_items_processed = checkpoint_items_processed
         @is_no_op = is_no_op
         @has_checkpoint = has_checkpoint
@@ -146,8 +155,9 @@ module TaskerCore
         @batch_size_stored = batch_size_stored # whether the cursor holds its batch_size
         @cursor_extra = cursor_extra # the cursor's other keys (a Hash), or nil
         @metadata_extra = metadata_extra # the metadata's other keys (a Hash), or nil
+        @accumulated_results = accumulated_results
       end
-      # rubocop:enable Metrics/ParameterLists, Metrics/MethodLength
+      # rubocop:enable Metrics/ParameterLists, Metrics/MethodLength, Metrics/AbcSize
 
       # The core's `cursor` or `batch_metadata` (String keys): from the output given to `new`,
       # or made of the members, in the core's order (its own keys, then the caller's).
