@@ -52,7 +52,12 @@ end
 
 ROWS = []
 
+# BENCH_ONLY=regexp times only the rows whose name matches (and skips the boundary table).
+ONLY = ENV["BENCH_ONLY"] && Regexp.new(ENV["BENCH_ONLY"])
+
 def compare(name, target, baseline:, candidate:)
+  return if ONLY && !ONLY.match?(name)
+
   base, cand = measure_pair(baseline, candidate)
   ROWS << [name, human(base), human(cand), format("%.2f×", base / cand), format("%.2f×", cand / base), target]
 end
@@ -161,6 +166,8 @@ puts "|---|---|---|---|---|---|"
 ROWS.each { |row| puts "| #{row.join(" | ")} |" }
 
 # --- the boundary: three ways into the same operation -------------------------------------
+
+exit if ONLY
 
 def paths(op, input)
   text = JSON.generate(input)

@@ -113,6 +113,43 @@ RSpec.describe "The extension's boundary" do
       expect(from_object.cursor).to eq(batch_id: "7", start_cursor: 0, end_cursor: 10, batch_size: 10)
     end
 
+    # The context is built member by member (Native.worker_context): to_h, cursor,
+    # batch_metadata, the members and the warnings must be what the core's output says, for
+    # every worker_context vector, as a Hash step and as an object step.
+    vectors = ConformanceVectors.cases(File.join(ConformanceVectors::DIR, "worker_context.json"))
+    vectors.each do |vector|
+      step = ConformanceVectors.ruby_input(vector.input_text)
+      next unless step.is_a?(Hash) && !vector.error?
+
+      it "gives the core's output for #{vector.name}" do
+        whole = TaskerBatch.call_with_warnings(:worker_context, step)
+        parts = step_class.new(step["inputs"], step["results"])
+        [step, parts].each do |given|
+          ctx = TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(given)
+          next if given.equal?(parts) && step.key?("checkpoint") # the object has no checkpoint method
+
+          expect(ctx.to_h).to eq(whole.value)
+          expect(ctx.to_h.keys).to eq(whole.value.keys)
+          expect(ctx.to_h["cursor"].keys).to eq(whole.value["cursor"].keys)
+          expect(ctx.cursor).to eq(whole.value["cursor"].transform_keys(&:to_sym))
+          expect(ctx.batch_metadata).to eq(whole.value["batch_metadata"].transform_keys(&:to_sym))
+          expect(ctx.warnings).to eq(whole.warnings) if given.equal?(step)
+          expect([ctx.batch_id, ctx.resume_cursor, ctx.checkpoint, ctx.checkpoint_items_processed, ctx.no_op?])
+            .to eq([whole.value["batch_id"], whole.value["resume_cursor"], whole.value["checkpoint"],
+                    whole.value["checkpoint"] ? whole.value["checkpoint"]["items_processed"] : 0, whole.value["is_no_op"]])
+        end
+      end
+    end
+
+    it "answers the names of a fixed set as frozen Strings, the caller's strings as fresh ones" do
+      ctx = TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(
+        { "inputs" => { "cursor" => { "batch_id" => "7", "start_cursor" => 0, "end_cursor" => 10, "batch_size" => 10 } },
+          "results" => { "checkpoint_cursor" => 4 } }
+      )
+      expect([ctx.cursor_kind, ctx.failure_strategy, ctx.checkpoint["cursor_kind"]]).to all(be_frozen)
+      expect([ctx.batch_id, ctx.cursor_field]).to all(satisfy { |s| !s.frozen? })
+    end
+
     it "reads a context given to new as a Hash" do
       context = TaskerBatch.call(:worker_context,
                                  { "inputs" => { "cursor" => { "batch_id" => "1", "start_cursor" => 1, "end_cursor" => 3,

@@ -30,7 +30,7 @@ use crate::error::{Error, ErrorCode, Result, Warning};
 use crate::input::{Extra, ObjectOnly};
 use crate::path::JsonPath;
 use crate::worker_context::{
-    checkpoint_in_results, context_from_step, fit, opaque_warning, read_count, BatchWorkerContext,
+    checkpoint_in_results, context_from_parts, fit, opaque_warning, read_count, BatchWorkerContext,
     Checkpoint, CheckpointKind, Fit, StepData, CHECKPOINT_KEYS,
 };
 
@@ -51,6 +51,11 @@ pub struct ResultsUpdate {
 /// Validates the checkpoint in `update.changes` and returns the merged results.
 pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -> Result<Extra> {
     let ResultsUpdate { step, changes } = update;
+    let StepData {
+        inputs,
+        results,
+        checkpoint,
+    } = step;
     let changes_at = JsonPath::root().key("changes");
     let touches_checkpoint = changes
         .0
@@ -61,8 +66,13 @@ pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -
         // The stored state is read as a worker reads it (tolerantly); its warnings are about
         // the step.
         let mut read_warnings = Vec::new();
-        let context =
-            context_from_step(&step, &mut read_warnings).map_err(|e| e.under(&step_at))?;
+        let context = context_from_parts(
+            inputs.unwrap_or_default(),
+            &results,
+            checkpoint.as_ref(),
+            &mut read_warnings,
+        )
+        .map_err(|e| e.under(&step_at))?;
         warnings.extend(read_warnings.into_iter().map(|w| w.under(&step_at)));
         let previous = context.checkpoint.as_ref();
 
@@ -86,7 +96,7 @@ pub fn update_step_results(update: ResultsUpdate, warnings: &mut Vec<Warning>) -
             }
         }
     }
-    let mut results = step.results;
+    let mut results = results;
     merge(&mut results, changes);
     // A merged checkpoint must read back as one (a count without a cursor is legal).
     checkpoint_in_results(&results, &|| JsonPath::root().key("results"))?;
@@ -197,12 +207,17 @@ fn merge(results: &mut Extra, changes: Extra) {
 pub fn reset_for_retry(step: StepData, warnings: &mut Vec<Warning>) -> Result<Extra> {
     // The checkpoint must survive intact; a corrupt one is reported now, not at resume: with
     // the step's inputs, it is read as the retry will read it (it must fit the range).
-    if step.inputs.is_some() {
-        context_from_step(&step, warnings)?;
+    let StepData {
+        inputs,
+        results,
+        checkpoint,
+    } = step;
+    if let Some(inputs) = inputs {
+        context_from_parts(inputs, &results, checkpoint.as_ref(), warnings)?;
     } else {
-        checkpoint_in_results(&step.results, &|| JsonPath::root().key("results"))?;
+        checkpoint_in_results(&results, &|| JsonPath::root().key("results"))?;
     }
-    let mut results = step.results;
+    let mut results = results;
     results.retain(|key| CHECKPOINT_KEYS.contains(&key));
     Ok(results)
 }

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cursor_config::{CursorConfig, PartialCursorConfig};
 use crate::error::{ErrorCode, Warning, WarningCode};
-use crate::input::{coded, read_object, set_once, Extra, NonEmpty, OtherKeys};
+use crate::input::{coded, non_empty_str, read_object, set_once, Extra, NonEmpty, OtherKeys};
 use crate::path::JsonPath;
 
 /// What convergence does when workers fail.
@@ -99,7 +99,8 @@ impl FailureStrategyInput {
 
 impl<'de> Deserialize<'de> for FailureStrategyInput {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let NonEmpty(text) = NonEmpty::deserialize(d)?;
+        // Borrowed when the input lends it: the spelling is kept only when it is the legacy one.
+        let text = non_empty_str(d)?;
         match FailureStrategy::parse(&text) {
             Some((strategy, true)) => Ok(FailureStrategyInput {
                 strategy,
@@ -107,7 +108,7 @@ impl<'de> Deserialize<'de> for FailureStrategyInput {
             }),
             Some((strategy, false)) => Ok(FailureStrategyInput {
                 strategy,
-                legacy_spelling: Some(text),
+                legacy_spelling: Some(text.into_owned()),
             }),
             None => Err(coded(
                 ErrorCode::InvalidValue,
@@ -132,10 +133,13 @@ pub struct BatchMetadata {
     pub had_checkpoint_interval: bool,
 }
 
+/// The cursor field of metadata that names none.
+const DEFAULT_CURSOR_FIELD: &str = "id";
+
 impl Default for BatchMetadata {
     fn default() -> Self {
         BatchMetadata {
-            cursor_field: "id".to_owned(),
+            cursor_field: DEFAULT_CURSOR_FIELD.to_owned(),
             failure_strategy: FailureStrategyInput::default(),
             extra: Extra::default(),
             had_checkpoint_interval: false,
@@ -182,7 +186,13 @@ impl<'de> Deserialize<'de> for BatchMetadata {
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
                 let mut cursor_field = None;
                 let mut strategy = None;
-                let mut out = BatchMetadata::default();
+                // The default cursor field is made only if none is read.
+                let mut out = BatchMetadata {
+                    cursor_field: String::new(),
+                    failure_strategy: FailureStrategyInput::default(),
+                    extra: Extra::default(),
+                    had_checkpoint_interval: false,
+                };
                 read_object(&mut map, OtherKeys::Keep(&mut out.extra), |key, map| {
                     match key {
                         "cursor_field" => {
@@ -197,9 +207,7 @@ impl<'de> Deserialize<'de> for BatchMetadata {
                     }
                     Ok(true)
                 })?;
-                if let Some(field) = cursor_field {
-                    out.cursor_field = field;
-                }
+                out.cursor_field = cursor_field.unwrap_or_else(|| DEFAULT_CURSOR_FIELD.to_owned());
                 if let Some(strategy) = strategy {
                     out.failure_strategy = strategy;
                 }

@@ -17,10 +17,14 @@ module TaskerCore
     # left unchanged.
     def update_workflow_step_results(workflow_step, changes)
       step = StepData.read(workflow_step)
-      results = TaskerBatch.call(:update_step_results, { "step" => step, "changes" => changes })
+      # Native.call directly (TaskerBatch.call without its Result): a worker checkpoints often.
+      results = TaskerBatch.checked(*TaskerBatch::Native.call(UPDATE_STEP_RESULTS, { "step" => step, "changes" => changes }))
       StepData.write_results(workflow_step, results)
       results
     end
+
+    UPDATE_STEP_RESULTS = "update_step_results"
+    private_constant :UPDATE_STEP_RESULTS
 
     # Prepares a failed step for its retry: keeps the checkpoint keys of its results and drops
     # the failed attempt's other keys, so that the retry resumes from the last checkpoint. Sets

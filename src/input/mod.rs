@@ -35,7 +35,7 @@ use serde_coupling::{
     is_coded, is_recursion_limit, recognise, settle_numbers, split_position, take_lossy_integer,
     Recognised,
 };
-pub(crate) use strict::{NonEmpty, U32, U64};
+pub(crate) use strict::{non_empty_str, NonEmpty, U32, U64};
 
 /// The largest input accepted, in bytes. Bigger input is an `input_too_large` error rather
 /// than an out-of-memory crash.

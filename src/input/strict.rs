@@ -2,6 +2,7 @@
 //! fraction, a string where a number belongs or a value above the maximum is an error naming
 //! what was accepted and what was found; nothing is truncated, wrapped or coerced.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
@@ -98,43 +99,66 @@ impl<'de> Visitor<'de> for UnsignedVisitor {
 
 /// A string that must not be empty; a number or any other type is an error.
 pub(crate) fn non_empty_string<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    non_empty_str(d).map(Cow::into_owned)
+}
+
+/// [`non_empty_string`], borrowed from the input when the input lends it (a value that is only
+/// looked at, such as a failure strategy's spelling, then costs no copy).
+pub(crate) fn non_empty_str<'de, D: Deserializer<'de>>(d: D) -> Result<Cow<'de, str>, D::Error> {
     struct V;
     impl<'de> Visitor<'de> for V {
-        type Value = String;
+        type Value = Cow<'de, str>;
         fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
             f.write_str("a non-empty string")
         }
-        fn visit_str<E: de::Error>(self, v: &str) -> Result<String, E> {
+        fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
             if v.is_empty() {
-                Err(coded(
-                    ErrorCode::EmptyString,
-                    "expected a non-empty string, found \"\"",
-                ))
+                Err(empty())
             } else {
-                Ok(v.to_owned())
+                Ok(Cow::Borrowed(v))
             }
         }
-        fn visit_u64<E: de::Error>(self, v: u64) -> Result<String, E> {
+        fn visit_str<E: de::Error>(self, v: &str) -> Result<Self::Value, E> {
+            if v.is_empty() {
+                Err(empty())
+            } else {
+                Ok(Cow::Owned(v.to_owned()))
+            }
+        }
+        fn visit_string<E: de::Error>(self, v: String) -> Result<Self::Value, E> {
+            if v.is_empty() {
+                Err(empty())
+            } else {
+                Ok(Cow::Owned(v))
+            }
+        }
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<Self::Value, E> {
             Err(not_a_string(format_args!("the integer {v}")))
         }
-        fn visit_i64<E: de::Error>(self, v: i64) -> Result<String, E> {
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<Self::Value, E> {
             Err(not_a_string(format_args!("the integer {v}")))
         }
-        fn visit_f64<E: de::Error>(self, v: f64) -> Result<String, E> {
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<Self::Value, E> {
             Err(not_a_string(format_args!("the number {}", LossyNumber(v))))
         }
-        fn visit_bool<E: de::Error>(self, v: bool) -> Result<String, E> {
+        fn visit_bool<E: de::Error>(self, v: bool) -> Result<Self::Value, E> {
             Err(not_a_string(format_args!("the boolean {v}")))
         }
-        fn visit_unit<E: de::Error>(self) -> Result<String, E> {
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
             Err(not_a_string("null"))
         }
-        fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
             Err(not_a_string("an array"))
         }
-        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<String, A::Error> {
+        fn visit_map<A: MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
             Err(not_a_string("an object"))
         }
+    }
+    fn empty<E: de::Error>() -> E {
+        coded(
+            ErrorCode::EmptyString,
+            "expected a non-empty string, found \"\"",
+        )
     }
     fn not_a_string<E: de::Error>(found: impl fmt::Display) -> E {
         coded(

@@ -90,11 +90,21 @@ pub(crate) fn read_cursor(
     at: &dyn Fn() -> JsonPath,
     warnings: &mut Vec<Warning>,
 ) -> Result<(WorkerCursor, RangeInfo)> {
+    read_cursor_parts(inputs.cursor.clone(), inputs.is_no_op, at, warnings)
+}
+
+/// [`read_cursor`] of the inputs' cursor, taken, and `is_no_op`.
+pub(crate) fn read_cursor_parts(
+    read: Option<PartialCursorConfig>,
+    is_no_op: bool,
+    at: &dyn Fn() -> JsonPath,
+    warnings: &mut Vec<Warning>,
+) -> Result<(WorkerCursor, RangeInfo)> {
     let cursor_at = || at().key("cursor");
-    let cursor = if inputs.is_no_op {
+    let cursor = if is_no_op {
         // Keys missing from a no-op worker's cursor come from the placeholder.
         let placeholder = CursorConfig::no_op();
-        let read = inputs.cursor.clone().unwrap_or_default();
+        let read = read.unwrap_or_default();
         WorkerCursor {
             batch_id: read.batch_id.unwrap_or(placeholder.batch_id),
             start_cursor: read.start_cursor.unwrap_or(placeholder.start_cursor),
@@ -103,12 +113,12 @@ pub(crate) fn read_cursor(
             extra: read.extra,
         }
     } else {
-        complete(inputs.cursor.as_ref(), &cursor_at)?
+        complete(read, &cursor_at)?
     };
     // The placeholder's empty range is its point: no zero-length warning for it.
     let mut range_warnings = Vec::new();
     let range = validation::check_range_parts(cursor.parts(), &cursor_at, &mut range_warnings)?;
-    if !inputs.is_no_op {
+    if !is_no_op {
         warnings.append(&mut range_warnings);
     }
     Ok((cursor, range))
@@ -126,9 +136,9 @@ pub(crate) fn batch_size(cursor: &WorkerCursor, range: &RangeInfo) -> Option<u12
 }
 
 /// Requires `batch_id`, `start_cursor` and `end_cursor`, in upstream's words (docs/contract.md §9).
-fn complete(read: Option<&PartialCursorConfig>, at: &dyn Fn() -> JsonPath) -> Result<WorkerCursor> {
+fn complete(read: Option<PartialCursorConfig>, at: &dyn Fn() -> JsonPath) -> Result<WorkerCursor> {
     let read = match read {
-        Some(read) if *read != PartialCursorConfig::default() => read,
+        Some(read) if read != PartialCursorConfig::default() => read,
         // No cursor, or an empty object.
         _ => {
             return Err(Error::at(
@@ -140,24 +150,24 @@ fn complete(read: Option<&PartialCursorConfig>, at: &dyn Fn() -> JsonPath) -> Re
     };
     let missing =
         |code: ErrorCode, key: &str| Error::at(code, &at().key(key), format!("Missing {key}"));
-    let batch_id = read
-        .batch_id
-        .clone()
-        .ok_or_else(|| missing(ErrorCode::MissingBatchId, "batch_id"))?;
-    let start_cursor = read
-        .start_cursor
-        .clone()
-        .ok_or_else(|| missing(ErrorCode::MissingStartCursor, "start_cursor"))?;
-    let end_cursor = read
-        .end_cursor
-        .clone()
-        .ok_or_else(|| missing(ErrorCode::MissingEndCursor, "end_cursor"))?;
+    let PartialCursorConfig {
+        batch_id,
+        start_cursor,
+        end_cursor,
+        batch_size,
+        extra,
+    } = read;
+    let batch_id = batch_id.ok_or_else(|| missing(ErrorCode::MissingBatchId, "batch_id"))?;
+    let start_cursor =
+        start_cursor.ok_or_else(|| missing(ErrorCode::MissingStartCursor, "start_cursor"))?;
+    let end_cursor =
+        end_cursor.ok_or_else(|| missing(ErrorCode::MissingEndCursor, "end_cursor"))?;
     Ok(WorkerCursor {
         batch_id,
         start_cursor,
         end_cursor,
-        batch_size: read.batch_size,
-        extra: read.extra.clone(),
+        batch_size,
+        extra,
     })
 }
 

@@ -41,11 +41,12 @@ use serde::Serialize;
 
 use crate::cursor::Cursor;
 use crate::error::{Result, Warning};
+use crate::input::Extra;
 use crate::path::JsonPath;
 use crate::validation::RangeInfo;
 use crate::worker_inputs::{BatchMetadata, BatchWorkerInputs, WorkerInputsRead};
 
-use cursor::{read_cursor, warn_missing_batch_size};
+use cursor::{read_cursor_parts, warn_missing_batch_size};
 pub use cursor::{resolve_cursor, WorkerCursor};
 pub use step::{CheckpointField, StepData, WorkerStep};
 use stored::read_checkpoint;
@@ -88,6 +89,11 @@ impl BatchWorkerContext {
     pub fn batch_size(&self) -> Option<u128> {
         cursor::batch_size(&self.cursor, &self.range)
     }
+
+    /// Items processed up to the last checkpoint; 0 without one.
+    pub fn checkpoint_items_processed(&self) -> u64 {
+        self.checkpoint.as_ref().map_or(0, |c| c.items_processed)
+    }
 }
 
 impl Serialize for BatchWorkerContext {
@@ -118,34 +124,61 @@ pub fn context_from_step(
     step: &StepData,
     warnings: &mut Vec<Warning>,
 ) -> Result<BatchWorkerContext> {
+    let inputs = step.inputs.clone().unwrap_or_default();
+    context_from_parts(inputs, &step.results, step.checkpoint.as_ref(), warnings)
+}
+
+/// [`context_from_step`] of a step's parts, its inputs taken (the context keeps their
+/// values, so that nothing is copied).
+pub(crate) fn context_from_parts(
+    inputs: WorkerInputsRead,
+    results: &Extra,
+    checkpoint: Option<&CheckpointField>,
+    warnings: &mut Vec<Warning>,
+) -> Result<BatchWorkerContext> {
     // Paths are built only when there is something to report: every step reads its context.
     let inputs_at = || JsonPath::root().key("inputs");
-    let default_inputs = WorkerInputsRead::default();
-    let inputs = step.inputs.as_ref().unwrap_or(&default_inputs);
-    let (cursor, range) = read_cursor(inputs, &inputs_at, warnings)?;
+    let WorkerInputsRead {
+        cursor,
+        batch_metadata,
+        is_no_op,
+        extra: _,
+    } = inputs;
+    let (cursor, range) = read_cursor_parts(cursor, is_no_op, &inputs_at, warnings)?;
     warn_missing_batch_size(
         &cursor,
         cursor::batch_size(&cursor, &range),
         &inputs_at,
         warnings,
     );
-    let metadata = &inputs.batch_metadata;
-    if metadata.failure_strategy.legacy_spelling.is_some() || metadata.had_checkpoint_interval {
-        metadata.warn(&inputs_at().key("batch_metadata"), warnings);
+    if batch_metadata.failure_strategy.legacy_spelling.is_some()
+        || batch_metadata.had_checkpoint_interval
+    {
+        batch_metadata.warn(&inputs_at().key("batch_metadata"), warnings);
     }
-    let checkpoint = read_checkpoint(step, &range, &cursor, warnings)?;
+    let checkpoint = read_checkpoint(results, checkpoint, &range, &cursor, warnings)?;
     Ok(BatchWorkerContext {
         cursor,
         range,
-        batch_metadata: inputs.batch_metadata.clone(),
-        is_no_op: inputs.is_no_op,
+        batch_metadata,
+        is_no_op,
         checkpoint,
     })
 }
 
 /// `worker_context`: input the step data; output the context.
 pub fn worker_context(step: WorkerStep, warnings: &mut Vec<Warning>) -> Result<BatchWorkerContext> {
-    context_from_step(&step.0, warnings)
+    let StepData {
+        inputs,
+        results,
+        checkpoint,
+    } = step.0;
+    context_from_parts(
+        inputs.unwrap_or_default(),
+        &results,
+        checkpoint.as_ref(),
+        warnings,
+    )
 }
 
 /// `validate_worker_inputs`: input a worker's inputs; output the canonical inputs (every key).

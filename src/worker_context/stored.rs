@@ -13,7 +13,7 @@ use crate::input::{from_json, Extra, RawJson, U64};
 use crate::path::JsonPath;
 use crate::validation::RangeInfo;
 
-use super::step::StepData;
+use super::step::CheckpointField;
 
 /// A checkpoint, wherever it was stored.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -106,14 +106,15 @@ pub(crate) fn fit(
 /// Reads the stored checkpoint, whatever it holds: a worker can always read its own state.
 /// An opaque token or a cursor outside the range is read as stored, with a warning.
 pub(crate) fn read_checkpoint(
-    step: &StepData,
+    results: &Extra,
+    checkpoint: Option<&CheckpointField>,
     range: &RangeInfo,
     cursor: &WorkerCursor,
     warnings: &mut Vec<Warning>,
 ) -> Result<Option<Checkpoint>> {
     let results_at = || JsonPath::root().key("results");
-    let from_results = checkpoint_in_results(&step.results, &results_at)?;
-    let from_field = step.checkpoint.as_ref().and_then(|field| {
+    let from_results = checkpoint_in_results(results, &results_at)?;
+    let from_field = checkpoint.and_then(|field| {
         field.cursor.clone().map(|cursor| Stored {
             cursor,
             items_processed: field.items_processed.unwrap_or(0),

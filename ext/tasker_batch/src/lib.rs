@@ -15,12 +15,15 @@
 #[cfg(feature = "bench-conversion")]
 mod bench_conversion;
 mod boundary;
+mod context;
 mod document;
+mod interned;
 mod members;
 mod raw;
 mod read;
 mod ruby_de;
 mod ruby_ser;
+mod step_parts;
 mod write;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
@@ -210,14 +213,27 @@ fn read_from_ruby<T>(
     size: &std::cell::Cell<usize>,
     read: impl Fn(ruby_de::RubyDeserializer<'_>, bool) -> tasker_batch::Result<T>,
 ) -> tasker_batch::Result<T> {
+    read_with(
+        op,
+        || ruby_de::RubyDeserializer::new(ruby, input, size),
+        || ruby_de::nests_deeper_than(input, MAX_NESTING),
+        read,
+    )
+}
+
+/// [`read_from_ruby`] for any of the extension's deserializers: `make` makes one, and
+/// `too_deep` says whether the input nests deeper than the core reads.
+fn read_with<D, T>(
+    op: &str,
+    make: impl Fn() -> D,
+    too_deep: impl Fn() -> bool,
+    read: impl Fn(D, bool) -> tasker_batch::Result<T>,
+) -> tasker_batch::Result<T> {
     raw::with_gc_disabled(|| {
         operations::catching(op, || {
-            read(ruby_de::RubyDeserializer::new(ruby, input, size), false).or_else(|_| {
-                let tracked = ruby_de::RubyDeserializer::new(ruby, input, size);
-                read(tracked, true).map_err(|error| {
-                    if error.code != ErrorCode::NestingTooDeep
-                        && ruby_de::nests_deeper_than(input, MAX_NESTING)
-                    {
+            read(make(), false).or_else(|_| {
+                read(make(), true).map_err(|error| {
+                    if error.code != ErrorCode::NestingTooDeep && too_deep() {
                         tasker_batch::Error::new(
                             ErrorCode::NestingTooDeep,
                             "",
@@ -315,6 +331,72 @@ fn call_members(
     })
 }
 
+/// `Native.worker_context(class, step)`: a new `class` (BatchWorkerContext) with its members
+/// set (see `context`), or `[false, error, warnings]`.
+fn worker_context(ruby: &Ruby, class: magnus::RClass, input: Value) -> Result<Value, Error> {
+    guarded(ruby, WORKER_CONTEXT, || {
+        let size = std::cell::Cell::new(0usize);
+        let read = read_from_ruby(ruby, WORKER_CONTEXT, input, &size, |de, track| {
+            operations::read_input_typed(de, tasker_batch::worker_context::worker_context, track)
+        });
+        worker_context_from(ruby, class, read, &size)
+    })
+}
+
+/// `Native.worker_context_of(class, inputs, results, checkpoint)`: `worker_context` of the
+/// step these parts make (an object step's `inputs`, `results` and `checkpoint`, nil when it
+/// has none), without a Hash built for it (see `step_parts`).
+fn worker_context_of(
+    ruby: &Ruby,
+    class: magnus::RClass,
+    inputs: Value,
+    results: Value,
+    checkpoint: Value,
+) -> Result<Value, Error> {
+    guarded(ruby, WORKER_CONTEXT, || {
+        let size = std::cell::Cell::new(0usize);
+        let parts = step_parts::StepParts::new(inputs, results, checkpoint);
+        let read = read_with(
+            WORKER_CONTEXT,
+            || parts.deserializer(ruby, &size),
+            || parts.nests_deeper_than(MAX_NESTING),
+            |de, track| {
+                operations::read_input_typed(
+                    de,
+                    tasker_batch::worker_context::worker_context,
+                    track,
+                )
+            },
+        );
+        worker_context_from(ruby, class, read, &size)
+    })
+}
+
+const WORKER_CONTEXT: &str = "worker_context";
+
+/// Runs `worker_context` as read, and builds its context (or the failure triple).
+fn worker_context_from(
+    ruby: &Ruby,
+    class: magnus::RClass,
+    read: tasker_batch::Result<
+        operations::PendingTyped<tasker_batch::worker_context::BatchWorkerContext>,
+    >,
+    size: &std::cell::Cell<usize>,
+) -> Result<Value, Error> {
+    let result = read.and_then(|pending| {
+        maybe_without_gvl(weight(true, size), || {
+            operations::catching(WORKER_CONTEXT, pending)
+        })
+    });
+    match result {
+        Ok((value, warnings)) => {
+            let warnings = context::warnings(ruby, &warnings)?;
+            context::build(ruby, class, value, warnings)
+        }
+        Err(e) => failure(ruby, &e).map(|triple| triple.as_value()),
+    }
+}
+
 macro_rules! ruby_dispatch {
     ($($name:literal, $summary:literal, $f:path;)*) => {
         /// Reads the input of the operation `name` from Ruby objects: every operation of the
@@ -362,7 +444,12 @@ const PER_STEP_OPERATIONS: &[&str] = &[
 const VALUE_BYTES: usize = 16;
 
 /// `{"code" => ..., "message" => ..., "path" => ...}`, the envelope's error and warning shape.
-fn error_hash(ruby: &Ruby, code: &str, message: &str, path: &str) -> Result<RHash, Error> {
+pub(crate) fn error_hash(
+    ruby: &Ruby,
+    code: &str,
+    message: &str,
+    path: &str,
+) -> Result<RHash, Error> {
     let hash = ruby.hash_new();
     hash.aset("code", code)?;
     hash.aset("message", message)?;
@@ -383,11 +470,15 @@ fn version() -> &'static str {
 #[magnus::init(name = "tasker_batch_native")]
 fn init(ruby: &Ruby) -> Result<(), Error> {
     raw::intern_ids();
+    context::intern_ids();
+    step_parts::intern_keys();
     let top = ruby.define_module("TaskerBatch")?;
     let native = top.define_module("Native")?;
     native.define_module_function("call", function!(call, 2))?;
     native.define_module_function("call_lazy", function!(call_lazy, 2))?;
     native.define_module_function("call_members", function!(call_members, 3))?;
+    native.define_module_function("worker_context", function!(worker_context, 2))?;
+    native.define_module_function("worker_context_of", function!(worker_context_of, 4))?;
     let members = native.define_class("Members", ruby.class_object())?;
     members.define_singleton_method("new", function!(member_names, 1))?;
     document::define(ruby, native)?;

@@ -7,12 +7,15 @@
 //! | module | what |
 //! |---|---|
 //! | `raw` | C-API reads: lent strings, Hash entries, Bignum digits, the GC pause |
-//! | `write` | JSON text written by the core → Ruby objects |
+//! | `write` | JSON text written by the core → Ruby objects (keys through `interned`) |
 //! | `document` | `TaskerBatch::Native::Document`, JSON text read lazily (through `write`) |
 //! | `read` | Ruby objects → JSON text (a Document is taken as its text) |
 //! | `ruby_de` | Ruby objects → the core's typed inputs (a serde deserializer; `read` for raw values) |
 //! | `ruby_ser` | the core's typed outputs → Ruby objects (a serde serializer; `write` for raw values) |
+//! | `interned` | frozen, deduplicated key Strings, interned once and kept (bounded) |
 //! | `members` | the chosen members of a typed output → Ruby objects (through `ruby_ser`) |
+//! | `context` | the worker context → a `BatchWorkerContext` with its members set |
+//! | `step_parts` | an object step's parts read as the map `{inputs, results, checkpoint}` |
 //! | `boundary` | the panic boundary (`guarded`), the GVL and the Ruby error class |
 //! | `lib` | `TaskerBatch::Native`: the methods Ruby calls |
 
@@ -74,6 +77,10 @@ pub(crate) unsafe fn utf8_of<'a>(s: RString) -> Result<&'a [u8], String> {
 ///
 /// SAFETY: as [`utf8_of`].
 pub(crate) unsafe fn text_of<'a>(s: RString) -> Result<&'a str, String> {
+    // All ASCII (Ruby knows, from the string's code range): the bytes are the text.
+    if let Some(text) = ascii_of(s) {
+        return Ok(text);
+    }
     let bytes = utf8_of(s).map_err(|encoding| {
         format!("expected a string convertible to UTF-8, found {encoding} bytes that are not valid {encoding}")
     })?;
@@ -83,6 +90,22 @@ pub(crate) unsafe fn text_of<'a>(s: RString) -> Result<&'a str, String> {
             e.valid_up_to()
         )
     })
+}
+
+/// The text of a Ruby string whose bytes are all ASCII, lent like [`lend`]: such bytes are
+/// UTF-8 text whatever the string's encoding (Ruby reports ASCII only for ASCII-compatible
+/// encodings). Ruby knows, and caches, a string's "code range", so that most strings are
+/// not scanned again; `None` for any other string (see [`utf8_of`]).
+///
+/// SAFETY: as [`lend`].
+pub(crate) unsafe fn ascii_of<'a>(s: RString) -> Option<&'a str> {
+    let ascii = rb_sys::ruby_coderange_type::RUBY_ENC_CODERANGE_7BIT as c_int;
+    if rb_sys::rb_enc_str_coderange(s.as_raw()) == ascii {
+        // SAFETY: every byte is below 0x80, so the bytes are UTF-8.
+        Some(std::str::from_utf8_unchecked(lend(s)))
+    } else {
+        None
+    }
 }
 
 /// Runs `f` with Ruby's garbage collector off (restoring its previous state), so that the Ruby
@@ -103,29 +126,75 @@ pub fn with_gc_disabled<R>(f: impl FnOnce() -> R) -> R {
     f()
 }
 
-/// The entries of a Hash, collected without calling back into Ruby code.
-pub(crate) fn hash_entries(hash: RHash) -> Vec<(Value, Value)> {
-    unsafe extern "C" fn collect(
-        key: rb_sys::VALUE,
-        value: rb_sys::VALUE,
-        arg: rb_sys::VALUE,
-    ) -> c_int {
-        // SAFETY: `arg` is the Vec below, alive for the whole iteration.
-        let entries = unsafe { &mut *(arg as *mut Vec<(Value, Value)>) };
-        // SAFETY: both are live Ruby values handed over by rb_hash_foreach.
-        entries.push(unsafe { (Value::from_raw(key), Value::from_raw(value)) });
-        rb_sys::st_retval::ST_CONTINUE as c_int
+/// The entries of a Hash, in order: held inline for the small Hashes most inputs are made of
+/// (as many as Ruby keeps in its own small-table form), so that reading one allocates nothing.
+pub(crate) struct Entries {
+    small: [(Value, Value); SMALL],
+    len: usize,
+    large: Vec<(Value, Value)>,
+}
+
+const SMALL: usize = 8;
+
+impl Entries {
+    /// Collects the entries of `hash` without calling back into Ruby code.
+    pub(crate) fn of(hash: RHash) -> Self {
+        unsafe extern "C" fn collect(
+            key: rb_sys::VALUE,
+            value: rb_sys::VALUE,
+            arg: rb_sys::VALUE,
+        ) -> c_int {
+            // SAFETY: `arg` is the Entries below, alive for the whole iteration; both are live
+            // Ruby values handed over by rb_hash_foreach.
+            let entries = unsafe { &mut *(arg as *mut Entries) };
+            let entry = unsafe { (Value::from_raw(key), Value::from_raw(value)) };
+            if entries.large.capacity() > 0 {
+                entries.large.push(entry);
+            } else if entries.len < SMALL {
+                entries.small[entries.len] = entry;
+            } else {
+                // The Hash grew while being read (it cannot: no Ruby code runs); keep reading.
+                entries.large.extend_from_slice(&entries.small);
+                entries.large.push(entry);
+            }
+            entries.len += 1;
+            rb_sys::st_retval::ST_CONTINUE as c_int
+        }
+        let size = hash.len();
+        // SAFETY: a special constant, to fill the unused slots.
+        let nil = unsafe { Value::from_raw(rb_sys::Qnil as rb_sys::VALUE) };
+        let mut entries = Entries {
+            small: [(nil, nil); SMALL],
+            len: 0,
+            large: if size > SMALL {
+                Vec::with_capacity(size)
+            } else {
+                Vec::new()
+            },
+        };
+        // SAFETY: the callback only stores into `entries` and never raises.
+        unsafe {
+            rb_sys::rb_hash_foreach(
+                hash.as_raw(),
+                Some(collect),
+                &mut entries as *mut Entries as rb_sys::VALUE,
+            );
+        }
+        entries
     }
-    let mut entries: Vec<(Value, Value)> = Vec::with_capacity(hash.len());
-    // SAFETY: the callback only appends to `entries` and never raises.
-    unsafe {
-        rb_sys::rb_hash_foreach(
-            hash.as_raw(),
-            Some(collect),
-            &mut entries as *mut Vec<(Value, Value)> as rb_sys::VALUE,
-        );
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
     }
-    entries
+
+    /// The entry at `i`, if any.
+    pub(crate) fn get(&self, i: usize) -> Option<(Value, Value)> {
+        if self.large.capacity() > 0 {
+            self.large.get(i).copied()
+        } else {
+            self.small[..self.len].get(i).copied()
+        }
+    }
 }
 
 /// The decimal digits of an Integer, through Ruby's C API (no Ruby method is called, so a

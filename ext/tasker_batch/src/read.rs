@@ -161,7 +161,11 @@ impl Writer<'_> {
 
     fn hash(&mut self, hash: RHash, depth: usize) -> Result<(), ConvertError> {
         self.out.push('{');
-        for (i, (key, item)) in crate::raw::hash_entries(hash).into_iter().enumerate() {
+        let entries = crate::raw::Entries::of(hash);
+        for (i, (key, item)) in (0..entries.len())
+            .filter_map(|i| entries.get(i))
+            .enumerate()
+        {
             if i > 0 {
                 self.out.push(',');
             }

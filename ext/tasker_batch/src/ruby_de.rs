@@ -24,7 +24,7 @@ use tasker_batch::input::{coded, RAW_VALUE_TOKEN};
 use tasker_batch::{ErrorCode, MAX_NESTING};
 
 use crate::document::Document;
-use crate::raw::{bignum_digits, hash_entries, text_of};
+use crate::raw::{bignum_digits, text_of, Entries};
 use crate::read;
 use magnus::TryConvert;
 
@@ -105,6 +105,22 @@ impl<'r> RubyDeserializer<'r> {
             ruby,
             value,
             depth: 0,
+            count,
+        }
+    }
+
+    /// Reads `value` found `depth` levels into the input (a part of a step read as a map
+    /// by `step_parts`).
+    pub fn at_depth(
+        ruby: &'r Ruby,
+        value: Value,
+        depth: usize,
+        count: &'r std::cell::Cell<usize>,
+    ) -> Self {
+        RubyDeserializer {
+            ruby,
+            value,
+            depth,
             count,
         }
     }
@@ -293,7 +309,7 @@ impl<'de> de::Deserializer<'de> for RubyDeserializer<'_> {
 /// The entries of a Hash, collected without calling back into Ruby code.
 struct HashAccess<'a, 'r> {
     parent: &'a RubyDeserializer<'r>,
-    entries: Vec<(Value, Value)>,
+    entries: Entries,
     next: usize,
 }
 
@@ -301,7 +317,7 @@ impl<'a, 'r> HashAccess<'a, 'r> {
     fn new(parent: &'a RubyDeserializer<'r>, hash: RHash) -> Result<Self, DeError> {
         Ok(HashAccess {
             parent,
-            entries: hash_entries(hash),
+            entries: Entries::of(hash),
             next: 0,
         })
     }
@@ -314,7 +330,7 @@ impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, DeError> {
-        let Some(&(key, _)) = self.entries.get(self.next) else {
+        let Some((key, _)) = self.entries.get(self.next) else {
             return Ok(None);
         };
         if let Some(s) = RString::from_value(key) {
@@ -341,7 +357,9 @@ impl<'de> MapAccess<'de> for HashAccess<'_, '_> {
     }
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
-        let (_, value) = self.entries[self.next];
+        let (_, value) = self.entries.get(self.next).ok_or_else(|| {
+            <DeError as de::Error>::custom("internal error: a value without a key")
+        })?;
         self.next += 1;
         seed.deserialize(self.parent.child(value))
     }

@@ -7,7 +7,7 @@
 //! writes `null`), true, false, nil. A value the core keeps as raw JSON (serde_json's
 //! raw-value protocol) is its text read by `write::from_json`.
 //!
-//! Depends on `write` only.
+//! Depends on `write` and `interned`.
 //!
 //! SAFETY (for the whole module): every Ruby object built is either stored into its parent
 //! right away or held in a local of a frame that is still running (Ruby's GC scans the machine
@@ -67,14 +67,8 @@ fn string(text: &str) -> VALUE {
 }
 
 fn key_string(text: &str) -> VALUE {
-    // SAFETY: as `write::from_json` does for object keys: a frozen, deduplicated String.
-    unsafe {
-        rb_sys::rb_enc_interned_str(
-            text.as_ptr().cast(),
-            text.len() as _,
-            rb_sys::rb_utf8_encoding(),
-        )
-    }
+    // As `write::from_json` does for object keys: a frozen, deduplicated String.
+    crate::interned::key(text)
 }
 
 fn big_integer(digits: &str) -> VALUE {

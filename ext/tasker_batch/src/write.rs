@@ -1,6 +1,6 @@
 //! JSON text written by the core → Ruby objects, directly, without Ruby's `JSON`.
 //!
-//! Depends on nothing else in the extension: the layers above (`document`, `lib`) hand it
+//! Depends on `interned` only: the layers above (`document`, `lib`) hand it
 //! text the core wrote.
 
 use magnus::rb_sys::FromRawValue;
@@ -151,11 +151,7 @@ impl<'a> Reader<'a> {
         } else {
             inner
         };
-        let key = rb_sys::rb_enc_interned_str(
-            text.as_ptr().cast(),
-            text.len() as _,
-            rb_sys::rb_utf8_encoding(),
-        );
+        let key = crate::interned::key(text);
         // Interned strings live as long as something refers to them: this one is stored in
         // the hash being built before anything else is allocated.
         if self.keys.len() < 64 {

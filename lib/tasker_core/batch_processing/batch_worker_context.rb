@@ -8,7 +8,7 @@ module TaskerCore
     #   ctx = BatchWorkerContext.from_step_data(workflow_step)
     #   return handle_no_op_worker(ctx) if ctx.no_op?
     #   rows_between(ctx.resume_cursor, ctx.end_cursor).each { ... }
-    class BatchWorkerContext
+    class BatchWorkerContext # rubocop:disable Metrics/ClassLength -- a reader and a setter line per member
       # What the core noticed (Array of Hash with "code", "message", "path").
       attr_reader :warnings
 
@@ -18,141 +18,161 @@ module TaskerCore
       # checkpoint that cannot be read; an odd one (a page token, a cursor outside the range) and
       # a missing batch_size are read, and reported in `warnings`.
       def self.from_step_data(workflow_step)
-        # A Hash goes to the core as it is (the core reads only the checkpoint keys of its
-        # results); an object's parts are gathered first. One native call answers the whole
-        # context as a Hash: a worker reads several members, and a Hash read is cheaper than
-        # a native call per accessor.
-        step = Hash === workflow_step ? workflow_step : object_step(workflow_step) # rubocop:disable Style/CaseEquality -- a BasicObject has no is_a?
-        ok, members, warnings = TaskerBatch::Native.call_members("worker_context", step, NATIVE_MEMBERS)
-        TaskerBatch.checked(ok, members, warnings)
-        new(members.last, warnings, members) # MEMBERS' values, then the Document
-      end
-
-      # The members a worker reads most, answered by the same native call as the context
-      # (the others are read from the Document when asked for). Each reader below is at the
-      # index of its member here.
-      MEMBERS = %w[batch_id start_cursor end_cursor batch_size cursor_kind cursor_field failure_strategy
-                   resume_cursor checkpoint is_no_op has_checkpoint].freeze
-      NATIVE_MEMBERS = TaskerBatch::Native::Members.new(MEMBERS)
-      private_constant :MEMBERS, :NATIVE_MEMBERS
-
-      # Defines the reader `name` of the member `key`: from the members read by from_step_data,
-      # or else from the context given to `new`.
-      def self.member_reader(name, key = name.to_s)
-        index = MEMBERS.index(key) or raise ArgumentError, "#{key} is not one of #{MEMBERS}"
-        define_method(name) { @members ? @members[index] : read(key) }
-      end
-      private_class_method :member_reader
-
-      # StepData.read(step, results_keys: the checkpoint keys), without its general loop for
-      # the usual object (one with `inputs` and `results`): the same Hash, built directly.
-      def self.object_step(step)
-        # A BasicObject has no respond_to? (nor class, nor inspect): not a workflow step.
-        unless Object === step # rubocop:disable Style/CaseEquality
-          raise ValidationError.new(
-            "type_mismatch: expected a workflow step (a Hash, or an object that responds to #inputs), found a BasicObject",
-            code: "type_mismatch", path: ""
-          )
-        end
-        unless step.respond_to?(:inputs) && step.respond_to?(:results)
-          return StepData.read(step, results_keys: TaskerBatch::Native::CHECKPOINT_KEYS)
-        end
-
-        results = step.results
-        data = { "inputs" => step.inputs, "results" => TaskerBatch::Plain.hash?(results) ? checkpoint_part(results) : results }
-        data["checkpoint"] = step.checkpoint if step.respond_to?(:checkpoint)
-        data
-      end
-
-      # StepData.slice(results, the checkpoint keys): a String key first, else its Symbol.
-      def self.checkpoint_part(results)
-        part = {}
-        CHECKPOINT_KEY_PAIRS.each do |key, symbol|
-          if TaskerBatch::Plain.key?(results, key) then part[key] = TaskerBatch::Plain.get(results, key)
-          elsif TaskerBatch::Plain.key?(results, symbol) then part[key] = TaskerBatch::Plain.get(results, symbol)
+        # One native call answers the context itself, its members already set (or the error), so
+        # that the accessors a worker calls are plain readers. A Hash goes to the core as it is
+        # (the core reads only the checkpoint keys of its results); the usual object (one with
+        # `inputs` and `results`, as upstream's WorkflowStepWrapper) goes as its parts, and the
+        # extension passes on only the checkpoint keys of its results.
+        context =
+          if Hash === workflow_step # rubocop:disable Style/CaseEquality -- a BasicObject has no is_a?
+            TaskerBatch::Native.worker_context(self, workflow_step)
+          elsif object_step?(workflow_step)
+            TaskerBatch::Native.worker_context_of(self, workflow_step.inputs, workflow_step.results,
+                                                  workflow_step.respond_to?(:checkpoint) ? workflow_step.checkpoint : nil)
+          else
+            TaskerBatch::Native.worker_context(self, StepData.read_worker_step(workflow_step))
           end
-        end
-        part
+        checked(context)
       end
-      private_class_method :object_step, :checkpoint_part
 
-      CHECKPOINT_KEY_PAIRS = TaskerBatch::Native::CHECKPOINT_KEYS.map { |key| [key, key.to_sym].freeze }.freeze
-      private_constant :CHECKPOINT_KEY_PAIRS
+      # The context, or the error of `[false, error, warnings]` raised; warnings are reported.
+      def self.checked(context)
+        if Array === context then TaskerBatch.checked(*context) # rubocop:disable Style/CaseEquality
+        elsif !context.warnings.empty? then TaskerBatch.checked(true, context, context.warnings)
+        end
+        context
+      end
 
-      # Built by from_step_data from the core's `worker_context` output: a Hash, or a
-      # TaskerBatch::Native::Document read member by member as the accessors are called.
-      # `members` (from from_step_data) starts with the values of MEMBERS, read before the
-      # Document.
-      def initialize(context, warnings = [], members = nil)
-        @context = context
-        @warnings = warnings
-        @members = members
-        @read = context.is_a?(Hash) ? nil : {}
+      # Whether `step` is an object with `inputs` and `results` (a BasicObject has no respond_to?).
+      def self.object_step?(step)
+        Object === step && step.respond_to?(:inputs) && step.respond_to?(:results) # rubocop:disable Style/CaseEquality
+      end
+
+      private_class_method :checked, :object_step?
+
+      # Members, in the order `Native.worker_context` sets them.
+      MEMBERS = %w[batch_id start_cursor end_cursor batch_size cursor_kind cursor_field failure_strategy
+                   resume_cursor].freeze
+      private_constant :MEMBERS
+
+      # A context from the core's `worker_context` output (a Hash, or a
+      # TaskerBatch::Native::Document) and the warnings reported with it. from_step_data does
+      # not call this: the native call sets the same members (#initialize_members).
+      def initialize(context, warnings = [])
+        checkpoint = context["checkpoint"] || {}
+        initialize_members(*MEMBERS.map { |key| context[key] }, checkpoint["cursor_kind"], checkpoint["items_processed"] || 0,
+                           context["is_no_op"], context["has_checkpoint"], warnings, nil, nil, nil,
+                           checkpoint["accumulated_results"])
+        @output = context
       end
 
       # The worker's batch id ("000" for the no-op placeholder).
-      member_reader :batch_id
+      attr_reader :batch_id
       # First key of the range (inclusive): Integer, String, Hash, ... never coerced.
-      member_reader :start_cursor
+      attr_reader :start_cursor
       # End of the range (exclusive).
-      member_reader :end_cursor
-      # Items in the range.
-      member_reader :batch_size
+      attr_reader :end_cursor
+      # Items in the range (`end_cursor - start_cursor` of an integer range without a stored
+      # batch_size; nil when unknown).
+      attr_reader :batch_size
       # "integer", "uuid", "timestamp", "string", "number", "composite", "tuple", ...
-      member_reader :cursor_kind
+      attr_reader :cursor_kind
       # The dataset column the cursors are values of.
-      member_reader :cursor_field
+      attr_reader :cursor_field
       # "continue_on_failure", "fail_fast" or "isolate".
-      member_reader :failure_strategy
+      attr_reader :failure_strategy
       # Where processing starts: the checkpoint cursor, or start_cursor.
-      member_reader :resume_cursor
-      # The checkpoint `{"cursor", "items_processed", "accumulated_results"}`, or nil.
-      member_reader :checkpoint
+      attr_reader :resume_cursor
+
+      # The checkpoint `{"cursor", "cursor_kind", "items_processed", "accumulated_results"}`, or nil
+      # (made of the members the first time it is read).
+      def checkpoint
+        @checkpoint ||= @checkpoint_kind && { "cursor" => @resume_cursor, "cursor_kind" => @checkpoint_kind,
+                                              "items_processed" => @checkpoint_items_processed,
+                                              "accumulated_results" => @accumulated_results }
+      end
+      # Items processed up to the last checkpoint; 0 without one.
+      attr_reader :checkpoint_items_processed
 
       # The cursor config, Symbol keys (as upstream's reader), caller keys included.
       def cursor
-        read("cursor").transform_keys(&:to_sym)
+        output("cursor").transform_keys(&:to_sym)
       end
 
       # The batch metadata, Symbol keys (as upstream's reader).
       def batch_metadata
-        read("batch_metadata").transform_keys(&:to_sym)
+        output("batch_metadata").transform_keys(&:to_sym)
       end
 
       # Whether this is the no_batches placeholder, which has nothing to do.
-      member_reader :no_op?, "is_no_op"
+      def no_op? = @is_no_op
       alias is_no_op no_op?
 
       # Whether a checkpoint was found (in the results, or the newer `checkpoint` field).
-      member_reader :has_checkpoint?, "has_checkpoint" # -- upstream's name
+      def has_checkpoint? = @has_checkpoint # rubocop:disable Naming/PredicateName -- upstream's name
 
       # The next key to process, from the last checkpoint; nil without one.
-      def checkpoint_cursor
-        (found = checkpoint) && found["cursor"]
-      end
-
-      # Items processed up to the last checkpoint; 0 without one.
-      def checkpoint_items_processed
-        (found = checkpoint) ? found["items_processed"] : 0
-      end
+      def checkpoint_cursor = @checkpoint_kind && @resume_cursor
 
       # The worker's running results saved with the last checkpoint; nil without one.
-      def accumulated_results
-        (found = checkpoint) && found["accumulated_results"]
-      end
+      def accumulated_results = @checkpoint_kind && @accumulated_results
 
-      # The core's whole `worker_context` output (String keys).
+      # The core's whole `worker_context` output (String keys, in the core's order): a new Hash
+      # of the members above.
       def to_h
-        @context.is_a?(Hash) ? @context : @context.to_ruby
+        return (@output.is_a?(Hash) ? @output : @output.to_ruby) if defined?(@output)
+
+        { "batch_id" => @batch_id, "start_cursor" => @start_cursor, "end_cursor" => @end_cursor,
+          "batch_size" => @batch_size, "cursor_kind" => @cursor_kind, "cursor_field" => @cursor_field,
+          "failure_strategy" => @failure_strategy, "batch_metadata" => output("batch_metadata"),
+          "is_no_op" => @is_no_op, "cursor" => output("cursor"), "checkpoint" => checkpoint,
+          "has_checkpoint" => @has_checkpoint, "resume_cursor" => @resume_cursor }
       end
 
       private
 
-      # A Hash is read directly; a Document's members are built once each.
-      def read(key)
-        return @context[key] unless @read
+      # Sets every member; `Native.worker_context` calls it on a new context, with the values
+      # the core's context gives.
+      # rubocop:disable Metrics/ParameterLists, Metrics/MethodLength, Metrics/AbcSize -- one argument and one line per member
+      def initialize_members(batch_id, start_cursor, end_cursor, batch_size, cursor_kind, cursor_field,
+                             failure_strategy, resume_cursor, checkpoint_kind, checkpoint_items_processed, is_no_op,
+                             has_checkpoint, warnings, batch_size_stored, cursor_extra, metadata_extra,
+                             accumulated_results)
+        @batch_id = batch_id
+        @start_cursor = start_cursor
+        @end_cursor = end_cursor
+        @batch_size = batch_size
+        @cursor_kind = cursor_kind
+        @cursor_field = cursor_field
+        @failure_strategy = failure_strategy
+        @resume_cursor = resume_cursor
+        @checkpoint_kind = checkpoint_kind # the checkpoint cursor's kind; nil without a checkpoint
+        @checkpoint = nil # made when read
+        @checkpoint_items_processed = checkpoint_items_processed
+        @is_no_op = is_no_op
+        @has_checkpoint = has_checkpoint
+        @warnings = warnings
+        @batch_size_stored = batch_size_stored # whether the cursor holds its batch_size
+        @cursor_extra = cursor_extra # the cursor's other keys (a Hash), or nil
+        @metadata_extra = metadata_extra # the metadata's other keys (a Hash), or nil
+        @accumulated_results = accumulated_results
+      end
+      # rubocop:enable Metrics/ParameterLists, Metrics/MethodLength, Metrics/AbcSize
 
-        @read.fetch(key) { @read[key] = @context[key] }
+      # The core's `cursor` or `batch_metadata` (String keys): from the output given to `new`,
+      # or made of the members, in the core's order (its own keys, then the caller's).
+      def output(key)
+        return @output[key] if defined?(@output)
+
+        part = if key == "cursor"
+                 config = { "batch_id" => @batch_id, "start_cursor" => @start_cursor, "end_cursor" => @end_cursor }
+                 config["batch_size"] = @batch_size if @batch_size_stored
+                 config
+               else
+                 { "cursor_field" => @cursor_field, "failure_strategy" => @failure_strategy }
+               end
+        extra = key == "cursor" ? @cursor_extra : @metadata_extra
+        extra ? part.merge!(extra) : part
       end
     end
   end

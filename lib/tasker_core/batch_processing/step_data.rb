@@ -14,6 +14,8 @@ module TaskerCore
       # With `results_keys:`, only those result keys are passed (the worker context reads the
       # checkpoint keys only, however large the results are).
       def read(workflow_step, results_keys: nil)
+        return read_hash(workflow_step, results_keys) if TaskerBatch::Plain.hash?(workflow_step)
+
         data = {}
         PARTS.each do |part|
           found, value = fetch(workflow_step, part)
@@ -23,6 +25,36 @@ module TaskerCore
           data[part] = value
         end
         data
+      end
+
+      # #read of a Hash step (the String key, else its Symbol), without #fetch's pairs: a worker
+      # checkpoints often.
+      def read_hash(hash, results_keys)
+        data = {}
+        PART_PAIRS.each do |part, symbol|
+          value = hash.fetch(part) { hash.fetch(symbol, ABSENT) }
+          next if ABSENT.equal?(value)
+
+          value = slice(value, results_keys) if results_keys && part == "results" && TaskerBatch::Plain.hash?(value)
+          data[part] = value
+        end
+        data
+      end
+
+      PART_PAIRS = PARTS.map { |part| [part, part.to_sym].freeze }.freeze
+      ABSENT = Object.new.freeze
+      private_constant :PART_PAIRS, :ABSENT
+
+      # A step the worker context reads that is neither a Hash nor an object with `inputs` and
+      # `results`: its parts, the results cut to the checkpoint keys. A BasicObject is no step.
+      def read_worker_step(workflow_step)
+        unless Object === workflow_step # rubocop:disable Style/CaseEquality -- a BasicObject has no is_a?
+          raise ValidationError.new(
+            "type_mismatch: expected a workflow step (a Hash, or an object that responds to #inputs), found a BasicObject",
+            code: "type_mismatch", path: ""
+          )
+        end
+        read(workflow_step, results_keys: TaskerBatch::Native::CHECKPOINT_KEYS)
       end
 
       # Stores new results on the step: `results=` on objects that have it, the results key on
