@@ -28,13 +28,13 @@ use serde::de::IgnoredAny;
 use serde::{Deserialize, Deserializer};
 
 use crate::aggregation::{AggregationOptions, Source};
-use crate::cursor::{Cursor, CursorKind};
+use crate::cursor::Cursor;
 use crate::cursor_config::CursorConfig;
 use crate::error::{Error, ErrorCode, Result};
 use crate::input::{strict, string_literal, ObjectOnly, RawJson};
 use crate::outcome::CreateBatches;
 use crate::path::JsonPath;
-use crate::redrive::{RedriveKind, PARENT_BATCH_ID};
+use crate::redrive::{split, RedriveKind, PARENT_BATCH_ID};
 use crate::step_results::{ReadPlan, StepResults};
 use crate::validation;
 
@@ -393,38 +393,19 @@ fn check_entry<'a>(
         }
         None => (None, &parent.start_cursor),
         Some(checkpoint) => {
-            let classified = checkpoint
-                .classify(&JsonPath::root())
-                .map_err(|e| e.under(&cp_at))?;
-            let token = classified.kind != range.kind || range.kind == CursorKind::Null;
-            if token != opaque {
+            let place = split::place_checkpoint(parent, range, checkpoint, &cp_at)?;
+            if place.opaque != opaque {
                 return Err(Error::at(
                     ErrorCode::InvalidValue,
                     &at.key("redrive"),
-                    if token {
-                        format!("expected \"opaque\" for the checkpoint {checkpoint}, a {} cursor in a range of kind {} (a token), found {:?}", classified.kind, range.kind, entry.redrive.as_str())
+                    if place.opaque {
+                        format!("expected \"opaque\" for the checkpoint {checkpoint}, a {} cursor in a range of kind {} (a token), found {:?}", place.kind, range.kind, entry.redrive.as_str())
                     } else {
                         format!("expected a redrive other than \"opaque\" for the checkpoint {checkpoint}, of the range's kind {}", range.kind)
                     },
                 ));
             }
-            if let Some(key) = classified.key {
-                if range.start.is_some_and(|s| key < s) || range.end.is_some_and(|e| key > e) {
-                    return Err(Error::at(
-                        ErrorCode::CheckpointOutOfRange,
-                        &cp_at,
-                        format!(
-                            "expected a checkpoint in [{}, {}], found {checkpoint}",
-                            parent.start_cursor, parent.end_cursor
-                        ),
-                    ));
-                }
-            }
-            let past_start = match (classified.key, range.start) {
-                (Some(key), Some(start)) => key > start,
-                _ => checkpoint.json() != parent.start_cursor.json(),
-            };
-            let done = (past_start && !opaque).then_some((&parent.start_cursor, checkpoint));
+            let done = (place.past_start && !opaque).then_some((&parent.start_cursor, checkpoint));
             (done, checkpoint)
         }
     };

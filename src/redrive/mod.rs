@@ -30,7 +30,7 @@
 //! no plan. See `docs/operations.md` (`redrive`) for the input and output.
 
 mod output;
-mod split;
+pub(crate) mod split;
 mod task;
 
 use std::collections::HashMap;

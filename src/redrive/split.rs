@@ -69,6 +69,58 @@ fn estimate(parent: &CursorConfig, failed: &FailedRange) -> u64 {
     u64::from(parent.batch_size).saturating_sub(failed.processed_count.unwrap_or(0))
 }
 
+/// Where a checkpoint stands in a range being redriven: read the same way by `redrive`, which
+/// decides from it, and by `converge`, which checks a redrive record against it.
+pub(crate) struct CheckpointPlace {
+    /// The checkpoint's own kind.
+    pub(crate) kind: CursorKind,
+    /// Its position, for ordered kinds.
+    pub(crate) key: Option<OrderedKey>,
+    /// Another kind than the range's (or any checkpoint of a range open at both ends): a token
+    /// with no place in the range's order.
+    pub(crate) opaque: bool,
+    /// Past the range's start: the parent finished a part `[start, checkpoint)`.
+    pub(crate) past_start: bool,
+}
+
+/// Reads `checkpoint` (at `cp_at`) against `parent`'s range: an ordered checkpoint outside
+/// `[start, end]` is `checkpoint_out_of_range`; an opaque token is not compared.
+pub(crate) fn place_checkpoint(
+    parent: &CursorConfig,
+    range: RangeInfo,
+    checkpoint: &Cursor,
+    cp_at: &JsonPath,
+) -> Result<CheckpointPlace> {
+    let classified = checkpoint
+        .classify(&JsonPath::root())
+        .map_err(|e| e.under(cp_at))?;
+    let opaque = classified.kind != range.kind || range.kind == CursorKind::Null;
+    if !opaque {
+        if let Some(key) = classified.key {
+            if range.start.is_some_and(|s| key < s) || range.end.is_some_and(|e| key > e) {
+                return Err(Error::at(
+                    ErrorCode::CheckpointOutOfRange,
+                    cp_at,
+                    format!(
+                        "expected a checkpoint in [{}, {}], found {checkpoint}",
+                        parent.start_cursor, parent.end_cursor
+                    ),
+                ));
+            }
+        }
+    }
+    let past_start = match (classified.key, range.start) {
+        (Some(key), Some(start)) => key > start,
+        _ => checkpoint.json() != parent.start_cursor.json(),
+    };
+    Ok(CheckpointPlace {
+        kind: classified.kind,
+        key: classified.key,
+        opaque,
+        past_start,
+    })
+}
+
 /// Validates a failed range's checkpoint and boundaries and decides how it is cut.
 pub(crate) fn plan(
     parent: &CursorConfig,
@@ -82,17 +134,15 @@ pub(crate) fn plan(
     let (from, from_key, has_done_part) = match &failed.checkpoint_cursor {
         None => (parent.start_cursor.clone(), range.start, false),
         Some(checkpoint) => {
-            let classified = checkpoint
-                .classify(&JsonPath::root())
-                .map_err(|e| e.under(&cp_at))?;
-            if classified.kind != range.kind || range.kind == CursorKind::Null {
+            let place = place_checkpoint(parent, range, checkpoint, &cp_at)?;
+            if place.opaque {
                 if failed.boundaries.is_some() {
                     return Err(Error::at(
                         ErrorCode::InvalidValue,
                         &at.key("boundaries"),
                         format!(
                             "expected no boundaries: the checkpoint {checkpoint} is an opaque token (a {} cursor in a range of kind {}), and the remainder after it cannot be cut",
-                            classified.kind, range.kind
+                            place.kind, range.kind
                         ),
                     ));
                 }
@@ -101,7 +151,7 @@ pub(crate) fn plan(
                     &cp_at,
                     format!(
                         "the checkpoint {checkpoint} is a {} cursor in a range of kind {}: an opaque token; the remainder is one child over the whole range, resuming from it",
-                        classified.kind, range.kind
+                        place.kind, range.kind
                     ),
                 ));
                 return Ok(Plan {
@@ -110,25 +160,7 @@ pub(crate) fn plan(
                     cut: Cut::Opaque,
                 });
             }
-            if let Some(key) = classified.key {
-                let below = range.start.is_some_and(|s| key < s);
-                let above = range.end.is_some_and(|e| key > e);
-                if below || above {
-                    return Err(Error::at(
-                        ErrorCode::CheckpointOutOfRange,
-                        &cp_at,
-                        format!(
-                            "expected a checkpoint in [{}, {}], found {checkpoint}",
-                            parent.start_cursor, parent.end_cursor
-                        ),
-                    ));
-                }
-            }
-            let past_start = match (classified.key, range.start) {
-                (Some(key), Some(start)) => key > start,
-                _ => checkpoint.json() != parent.start_cursor.json(),
-            };
-            (checkpoint.clone(), classified.key, past_start)
+            (checkpoint.clone(), place.key, place.past_start)
         }
     };
 
