@@ -34,29 +34,6 @@ fn request_text(configs: usize) -> String {
     )
 }
 
-/// Serves blocks of up to 512 MB from the heap and keeps freed heap memory (glibc's
-/// `M_MMAP_THRESHOLD`, `M_TRIM_THRESHOLD`), so that every size of output reuses memory the
-/// same way.
-fn raise_mmap_threshold() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn mallopt(
-                param: std::os::raw::c_int,
-                value: std::os::raw::c_int,
-            ) -> std::os::raw::c_int;
-        }
-        const M_TRIM_THRESHOLD: std::os::raw::c_int = -1;
-        const M_MMAP_THRESHOLD: std::os::raw::c_int = -3;
-        // SAFETY: plain glibc calls that only change the allocator's tuning: serve blocks up to
-        // 512 MB from the heap, and keep up to 512 MB of freed heap instead of returning it.
-        unsafe {
-            mallopt(M_MMAP_THRESHOLD, 512 << 20);
-            mallopt(M_TRIM_THRESHOLD, 512 << 20);
-        }
-    }
-}
-
 fn main() {
     let mut criterion = Criterion::default()
         .warm_up_time(Duration::from_secs(1))
@@ -91,7 +68,7 @@ fn main() {
             })
         });
     }
-    raise_mmap_threshold();
+    common::keep_heap_warm();
     for n in SIZES {
         let text = request_text(n);
         group.throughput(Throughput::Elements(n as u64));

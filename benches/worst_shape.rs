@@ -57,29 +57,6 @@ fn fastest_ns_per_byte(op: &str, input: &str, bytes: usize) -> f64 {
         .map_or(0.0, |t| t.as_nanos() as f64 / bytes as f64)
 }
 
-/// Tells glibc to serve blocks up to 512 MB from the heap and keep freed memory, as
-/// `benches/partition.rs` does for its "heap kept warm" columns: above 128 KB glibc maps every
-/// block afresh by default (its threshold grows with use, up to 32 MB), so a 1 MB call pays
-/// page faults a 10 KB call does not, whatever the operation's own work.
-fn keep_heap_warm() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        extern "C" {
-            fn mallopt(
-                param: std::os::raw::c_int,
-                value: std::os::raw::c_int,
-            ) -> std::os::raw::c_int;
-        }
-        const M_TRIM_THRESHOLD: std::os::raw::c_int = -1;
-        const M_MMAP_THRESHOLD: std::os::raw::c_int = -3;
-        // SAFETY: plain glibc calls that only change the allocator's tuning.
-        unsafe {
-            mallopt(M_MMAP_THRESHOLD, 512 << 20);
-            mallopt(M_TRIM_THRESHOLD, 512 << 20);
-        }
-    }
-}
-
 fn ratio(per_byte: &[f64]) -> f64 {
     let max = per_byte.iter().cloned().fold(f64::MIN, f64::max);
     let min = per_byte.iter().cloned().fold(f64::MAX, f64::min);
@@ -130,7 +107,7 @@ fn main() {
             .collect()
     };
     let default = measure();
-    keep_heap_warm();
+    common::keep_heap_warm();
     let warm = measure();
 
     println!(

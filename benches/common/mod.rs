@@ -238,3 +238,26 @@ fn criterion_home() -> Option<PathBuf> {
     let metadata: serde_json::Value = serde_json::from_slice(&output.stdout).ok()?;
     Some(PathBuf::from(metadata["target_directory"].as_str()?).join("criterion"))
 }
+
+/// Tells glibc to serve blocks up to 512 MB from the heap and keep freed memory
+/// (`M_MMAP_THRESHOLD`, `M_TRIM_THRESHOLD`), for the benches' "heap kept warm" columns: above
+/// 128 KB glibc maps every block afresh by default (its threshold grows with use, up to 32 MB),
+/// so a large call pays page faults a small one does not, whatever the operation's own work.
+pub fn keep_heap_warm() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        extern "C" {
+            fn mallopt(
+                param: std::os::raw::c_int,
+                value: std::os::raw::c_int,
+            ) -> std::os::raw::c_int;
+        }
+        const M_TRIM_THRESHOLD: std::os::raw::c_int = -1;
+        const M_MMAP_THRESHOLD: std::os::raw::c_int = -3;
+        // SAFETY: plain glibc calls that only change the allocator's tuning.
+        unsafe {
+            mallopt(M_MMAP_THRESHOLD, 512 << 20);
+            mallopt(M_TRIM_THRESHOLD, 512 << 20);
+        }
+    }
+}
