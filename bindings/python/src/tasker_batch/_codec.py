@@ -123,7 +123,9 @@ def encode(value: Json) -> bytes:
         except TypeError:  # orjson.JSONEncodeError included: the exact path says what
             pass
         else:
-            if b"null" not in data or _or_loads(data) == value:
+            # rfind, not `in`: "null" ends in a repeated byte, which makes the forward search
+            # step one byte at a time, while the backward one skips (2 to 3 times faster).
+            if data.rfind(b"null") < 0 or _or_loads(data) == value:
                 return data
     return _encode_exactly(value)
 
@@ -223,14 +225,18 @@ def _problem(root: Any) -> ValidationError:
 
 def decode(data: bytes) -> Json:
     """The core's JSON as Python values, integers exact."""
-    if orjson is not None and _TWENTY_ZEROS not in data.translate(_DIGIT_MAP):
+    if orjson is not None and data.translate(_DIGIT_MAP).rfind(_TWENTY_ZEROS) < 0:
         return _or_loads(data)
     return json.loads(data)
 
 
 def call_raw(op: bytes, text: bytes) -> Tuple[Json, List[Dict[str, str]]]:
     """Runs ``op`` on JSON ``text``; the value and the warnings, or the core's error raised."""
-    envelope = decode(_native.call_bytes(op, text))
+    data = _native.call_bytes(op, text)
+    if orjson is not None and data.translate(_DIGIT_MAP).rfind(_TWENTY_ZEROS) < 0:
+        envelope = _or_loads(data)
+    else:
+        envelope = json.loads(data)
     if envelope["ok"] is True:
         return envelope["value"], envelope["warnings"]
     raise from_envelope_error(envelope.get("error") or {}, envelope.get("warnings"))

@@ -17,7 +17,7 @@ import os
 import sys
 import threading
 from pathlib import Path
-from typing import List, Optional, Union
+from typing import Any, List, Optional, Union
 
 LIBRARY_ENV = "TASKER_BATCH_LIB"
 
@@ -73,6 +73,9 @@ def library_path() -> Path:
 
 _loaded: Optional[ctypes.CDLL] = None
 _loading = threading.Lock()
+# The two functions of every call, bound once the library is loaded (see _declare).
+_call: Any = None
+_free: Any = None
 
 
 def library() -> ctypes.CDLL:
@@ -96,18 +99,27 @@ def library() -> ctypes.CDLL:
         return _loaded
 
 
+class _Envelope(ctypes.c_char_p):
+    """The envelope ``tasker_batch_call`` returns. A subclass of ``c_char_p`` as the return
+    type keeps the pointer (plain ``c_char_p`` would copy the text into bytes and drop it, and
+    the pointer must go back to ``tasker_batch_free_string``), and ``.value`` copies the text
+    out in one step."""
+
+
 def _declare(lib: ctypes.CDLL) -> None:
-    # The envelope comes back as c_void_p, not c_char_p: c_char_p would copy it into bytes and
-    # drop the pointer, which must go back to tasker_batch_free_string.
+    global _call, _free
     lib.tasker_batch_call.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
-    lib.tasker_batch_call.restype = ctypes.c_void_p
-    lib.tasker_batch_free_string.argtypes = [ctypes.c_void_p]
+    lib.tasker_batch_call.restype = _Envelope
+    lib.tasker_batch_free_string.argtypes = [_Envelope]
     lib.tasker_batch_free_string.restype = None
     # Static strings, never freed: c_char_p's copy is what we want.
     lib.tasker_batch_version.argtypes = []
     lib.tasker_batch_version.restype = ctypes.c_char_p
     lib.tasker_batch_operations.argtypes = []
     lib.tasker_batch_operations.restype = ctypes.c_char_p
+    # _free first: a thread that sees _call set finds _free set too.
+    _free = lib.tasker_batch_free_string
+    _call = lib.tasker_batch_call
 
 
 class NullEnvelope(RuntimeError):
@@ -118,14 +130,16 @@ class NullEnvelope(RuntimeError):
 def call_bytes(op: bytes, text: bytes) -> bytes:
     """Runs ``op`` on the UTF-8 JSON ``text`` and returns the envelope's bytes. Both arguments
     must be free of NUL bytes (a C string ends at the first one)."""
-    lib = _loaded or library()
-    pointer = lib.tasker_batch_call(op, text)
-    if pointer is None:
-        raise NullEnvelope("tasker_batch_call returned NULL")
+    if _call is None:
+        library()
+    envelope = _call(op, text)
     try:
-        return ctypes.string_at(pointer)
+        data = envelope.value
     finally:
-        lib.tasker_batch_free_string(pointer)
+        _free(envelope)
+    if data is None:
+        raise NullEnvelope("tasker_batch_call returned NULL")
+    return data
 
 
 def c_string(text: Union[str, bytes], name: str) -> bytes:

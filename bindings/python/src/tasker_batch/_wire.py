@@ -113,6 +113,12 @@ def caller_keys(model: BaseModel) -> Optional[Dict[str, Any]]:
 _IMMUTABLE = (type(None), bool, int, float, str, tuple, frozenset, Enum)
 _MISSING = object()
 _PLANS: Dict[type, Any] = {}
+# The four slots of every Pydantic model, set through their descriptors (cheaper than
+# object.__setattr__, which looks each one up by name first).
+_SET_DICT, _SET_FIELDS_SET, _SET_EXTRA, _SET_PRIVATE = (
+    BaseModel.__dict__[name].__set__
+    for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__", "__pydantic_private__")
+)
 
 
 def _plan(cls: Any) -> Any:
@@ -131,18 +137,21 @@ def construct(cls: Any, values: Dict[str, Any], private: Optional[Dict[str, Any]
     """A model of ``cls`` holding ``values`` (a canonical value from the core) without
     validating it again: what ``model_construct`` does, minus its per-call default and
     signature work, which costs more than the whole core call. Fields missing from ``values``
-    take their (immutable) defaults; other keys are the model's extras (caller keys)."""
-    template, names, private_defaults, allow_extra = _plan(cls)
+    take their (immutable) defaults; other keys are the model's extras (caller keys).
+    ``values`` is not modified."""
+    template, names, private_defaults, allow_extra = _PLANS.get(cls) or _plan(cls)
     own = template.copy()
     own.update(values)
+    if len(own) != len(values) and _MISSING in own.values():
+        # Some field took its template entry; one without a shareable default: let
+        # validation say what is missing.
+        return cls.model_validate(values)
     extra = None
     if len(own) > len(template):
         extra = {k: own.pop(k) for k in [k for k in values if k not in names]}
-    if _MISSING in own.values():
-        return cls.model_validate(values)  # a field without a value: let validation say so
     model = cls.__new__(cls)
-    object.__setattr__(model, "__dict__", own)
-    object.__setattr__(model, "__pydantic_fields_set__", names & values.keys())
-    object.__setattr__(model, "__pydantic_extra__", (extra or {}) if allow_extra else None)
-    object.__setattr__(model, "__pydantic_private__", {**private_defaults, **private} if private else private_defaults.copy())
+    _SET_DICT(model, own)
+    _SET_FIELDS_SET(model, values.keys() & names)
+    _SET_EXTRA(model, (extra or {}) if allow_extra else None)
+    _SET_PRIVATE(model, {**private_defaults, **private} if private else private_defaults.copy())
     return model

@@ -21,7 +21,10 @@ _STRATEGIES = {s.value: s for s in FailureStrategy}
 def step_data(step: Any) -> Dict[str, Any]:
     """The step's ``{inputs, results, checkpoint}`` as the core reads it, from a dict, a
     workflow step (``inputs``, ``results``, ``checkpoint``) or upstream's ``StepContext``
-    (``step_inputs``, ``step_results``, ``checkpoint``). Only names are changed here."""
+    (``step_inputs``, ``step_results``, ``checkpoint``). Only names are changed here; a dict
+    that already has these names is returned as it is (it is only read)."""
+    if type(step) is dict and ("inputs" in step or "results" in step or "checkpoint" in step):
+        return step
     if isinstance(step, Mapping):
         if "inputs" in step or "results" in step or "checkpoint" in step:
             return dict(step)
@@ -108,20 +111,20 @@ class BatchWorkerContext(BaseModel):
 
     @classmethod
     def _from_core(cls, value: Dict[str, Any], warnings: Sequence[Diagnostic]) -> "BatchWorkerContext":
-        # The core's value is canonical: build without validating it a second time.
-        fields = dict(value)
-        has_checkpoint = fields.pop("has_checkpoint")
-        if fields["checkpoint"] is None:
-            fields["checkpoint"] = {}
-        strategy = _STRATEGIES[fields["failure_strategy"]]
-        fields["failure_strategy"] = strategy
-        metadata = dict(fields["batch_metadata"])
+        # The core's value is canonical: build without validating it a second time. The
+        # value is this call's own (just decoded), so its dicts are reused, not copied.
+        has_checkpoint = value.pop("has_checkpoint")
+        if value["checkpoint"] is None:
+            value["checkpoint"] = {}
+        strategy = _STRATEGIES[value["failure_strategy"]]
+        value["failure_strategy"] = strategy
+        metadata = value["batch_metadata"]
         metadata["failure_strategy"] = strategy
-        fields["batch_metadata"] = construct(BatchMetadata, metadata)
-        cursor = fields["cursor"]
+        value["batch_metadata"] = construct(BatchMetadata, metadata)
+        cursor = value["cursor"]
         if cursor is not None:
-            fields["cursor"] = _cursor(cursor)
-        return construct(cls, fields, {"_has_checkpoint": has_checkpoint, "_warnings": warnings})
+            value["cursor"] = _cursor(cursor)
+        return construct(cls, value, {"_has_checkpoint": has_checkpoint, "_warnings": warnings})
 
     # ------------------------------------------------------------- upstream's reads --
 
