@@ -127,8 +127,10 @@ def _plan(cls: Any) -> Any:
         fields = cls.model_fields
         # Every field in order, with its default when that can be shared (immutable).
         template = {name: f.default if isinstance(f.default, _IMMUTABLE) else _MISSING for name, f in fields.items()}
+        # The fields that must come with the values (no default that can be shared).
+        required = frozenset(name for name, default in template.items() if default is _MISSING)
         private = {name: attr.default for name, attr in cls.__private_attributes__.items()}
-        plan = (template, frozenset(fields), private, cls.model_config.get("extra") == "allow")
+        plan = (template, frozenset(fields), required, private, cls.model_config.get("extra") == "allow")
         _PLANS[cls] = plan
     return plan
 
@@ -139,13 +141,13 @@ def construct(cls: Any, values: Dict[str, Any], private: Optional[Dict[str, Any]
     signature work, which costs more than the whole core call. Fields missing from ``values``
     take their (immutable) defaults; other keys are the model's extras (caller keys).
     ``values`` is not modified."""
-    template, names, private_defaults, allow_extra = _PLANS.get(cls) or _plan(cls)
+    template, names, required, private_defaults, allow_extra = _PLANS.get(cls) or _plan(cls)
+    if not values.keys() >= required:
+        # A field without a value or a shareable default: let validation say what is missing.
+        # (A set comparison: `_MISSING in own.values()` would call each model value's __eq__.)
+        return cls.model_validate(values)
     own = template.copy()
     own.update(values)
-    if len(own) != len(values) and _MISSING in own.values():
-        # Some field took its template entry; one without a shareable default: let
-        # validation say what is missing.
-        return cls.model_validate(values)
     extra = None
     if len(own) > len(template):
         extra = {k: own.pop(k) for k in [k for k in values if k not in names]}
@@ -153,5 +155,20 @@ def construct(cls: Any, values: Dict[str, Any], private: Optional[Dict[str, Any]
     _SET_DICT(model, own)
     _SET_FIELDS_SET(model, values.keys() & names)
     _SET_EXTRA(model, (extra or {}) if allow_extra else None)
+    _SET_PRIVATE(model, {**private_defaults, **private} if private else private_defaults.copy())
+    return model
+
+
+def adopt(cls: Any, values: Dict[str, Any], private: Optional[Dict[str, Any]] = None) -> Any:
+    """:func:`construct` for a ``values`` dict the caller owns and hands over: when its keys
+    are exactly the model's fields (the core's canonical output, in the fields' order), it
+    becomes the model's ``__dict__`` as it is, without a copy; otherwise :func:`construct`."""
+    template, names, _, private_defaults, allow_extra = _PLANS.get(cls) or _plan(cls)
+    if values.keys() != names:
+        return construct(cls, values, private)
+    model = cls.__new__(cls)
+    _SET_DICT(model, values)
+    _SET_FIELDS_SET(model, set(names))
+    _SET_EXTRA(model, {} if allow_extra else None)
     _SET_PRIVATE(model, {**private_defaults, **private} if private else private_defaults.copy())
     return model

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, PrivateAttr
 from . import _codec
 from .errors import Diagnostic
 from .legacy import CursorConfig, plain
-from ._wire import construct
+from ._wire import adopt, construct
 from .models import BatchMetadata, FailureStrategy, RustCursorConfig
 
 _WORKER_CONTEXT = b"worker_context"
@@ -112,7 +112,7 @@ class BatchWorkerContext(BaseModel):
     @classmethod
     def _from_core(cls, value: Dict[str, Any], warnings: Sequence[Diagnostic]) -> "BatchWorkerContext":
         # The core's value is canonical: build without validating it a second time. The
-        # value is this call's own (just decoded), so its dicts are reused, not copied.
+        # value is this call's own (just decoded): its dicts become the models' own.
         has_checkpoint = value.pop("has_checkpoint")
         if value["checkpoint"] is None:
             value["checkpoint"] = {}
@@ -120,11 +120,15 @@ class BatchWorkerContext(BaseModel):
         value["failure_strategy"] = strategy
         metadata = value["batch_metadata"]
         metadata["failure_strategy"] = strategy
-        value["batch_metadata"] = construct(BatchMetadata, metadata)
+        value["batch_metadata"] = adopt(BatchMetadata, metadata)
         cursor = value["cursor"]
         if cursor is not None:
-            value["cursor"] = _cursor(cursor)
-        return construct(cls, value, {"_has_checkpoint": has_checkpoint, "_warnings": warnings})
+            value["cursor"] = adopt(RustCursorConfig, cursor) if "batch_size" in cursor else cursor
+        # Upstream's older fields, last as the model declares them.
+        value["cursor_config"] = None
+        value["batch_index"] = 0
+        value["total_batches"] = 1
+        return adopt(cls, value, {"_has_checkpoint": has_checkpoint, "_warnings": warnings})
 
     # ------------------------------------------------------------- upstream's reads --
 
