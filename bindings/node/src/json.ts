@@ -11,8 +11,8 @@
 // (a BigInt, a cycle) does the exact writer run: it writes a BigInt as its digits and names the
 // path of anything JSON cannot carry.
 //
-// JSON.parse rounds an integer past 2^53; `decode` uses it unless the text holds 16 digits in a
-// row, and then the exact reader, which gives such integers as BigInt.
+// JSON.parse rounds an integer past 2^53; `decode` uses it, and reads the text again with the
+// exact reader (which gives such integers as BigInt) only when a number it parsed may be rounded.
 
 import { ValidationError } from './errors';
 
@@ -57,8 +57,27 @@ export function encode(value: unknown): string {
 
 /** JSON.parse, except that integers outside Number's safe range come back as BigInt (exact). */
 export function decode(text: string): JsonValue {
-  // Every integer of at most 15 digits is safe: without 16 digits in a row JSON.parse is exact.
-  return /[0-9]{16}/.test(text) ? toValue(parseTree(text)) : (JSON.parse(text) as JsonValue);
+  // JSON.parse is exact unless a number it read is an integer outside the safe range (or overflowed
+  // to Infinity): then, and only then, the exact reader reads the text again. A look at the parsed
+  // numbers costs less than a scan of the text for 16 digits in a row (which also matched digits
+  // inside strings).
+  const value = JSON.parse(text) as JsonValue;
+  return mayHaveRounded(value) ? toValue(parseTree(text)) : value;
+}
+
+// Whether JSON.parse may have rounded an integer: a number that is an integer but not a safe one,
+// or not finite. A fraction or an exponent that gives such a number (1e20) only costs the second
+// read, which gives the same Number.
+function mayHaveRounded(value: JsonValue): boolean {
+  if (typeof value === 'number') return !Number.isSafeInteger(value) && (Number.isInteger(value) || !Number.isFinite(value));
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (mayHaveRounded(value[i] as JsonValue)) return true;
+    return false;
+  }
+  const record = value as { [key: string]: JsonValue };
+  for (const key in record) if (mayHaveRounded(record[key] as JsonValue)) return true;
+  return false;
 }
 
 // ------------------------------------------------------------------------- the exact writer --
