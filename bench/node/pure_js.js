@@ -89,12 +89,14 @@ function readCheckpoint(step, kind, start, end, warnings) {
   if (isObject(results) && results.checkpoint_cursor !== undefined && results.checkpoint_cursor !== null) {
     checkpoint = {
       cursor: results.checkpoint_cursor,
+      cursor_kind: kindOf(results.checkpoint_cursor),
       items_processed: count(results.processed_count, 'results.processed_count'),
       accumulated_results: results.accumulated_results === undefined ? null : results.accumulated_results,
     };
   } else if (isObject(step.checkpoint) && step.checkpoint.cursor !== undefined) {
     checkpoint = {
       cursor: step.checkpoint.cursor,
+      cursor_kind: kindOf(step.checkpoint.cursor),
       items_processed: count(step.checkpoint.items_processed, 'checkpoint.items_processed'),
       accumulated_results: step.checkpoint.accumulated_results === undefined ? null : step.checkpoint.accumulated_results,
     };

@@ -11,8 +11,8 @@
 // (a BigInt, a cycle) does the exact writer run: it writes a BigInt as its digits and names the
 // path of anything JSON cannot carry.
 //
-// JSON.parse rounds an integer past 2^53; `decode` uses it unless the text holds 16 digits in a
-// row, and then the exact reader, which gives such integers as BigInt.
+// JSON.parse rounds an integer past 2^53; `decode` uses it, and reads the text again with the
+// exact reader (which gives such integers as BigInt) only when a number it parsed may be rounded.
 
 import { ValidationError } from './errors';
 
@@ -57,8 +57,27 @@ export function encode(value: unknown): string {
 
 /** JSON.parse, except that integers outside Number's safe range come back as BigInt (exact). */
 export function decode(text: string): JsonValue {
-  // Every integer of at most 15 digits is safe: without 16 digits in a row JSON.parse is exact.
-  return /[0-9]{16}/.test(text) ? toValue(parseTree(text)) : (JSON.parse(text) as JsonValue);
+  // JSON.parse is exact unless a number it read is an integer outside the safe range (or overflowed
+  // to Infinity): then, and only then, the exact reader reads the text again. A look at the parsed
+  // numbers costs less than a scan of the text for 16 digits in a row (which also matched digits
+  // inside strings).
+  const value = JSON.parse(text) as JsonValue;
+  return mayHaveRounded(value) ? toValue(parseTree(text)) : value;
+}
+
+// Whether JSON.parse may have rounded an integer: a number that is an integer but not a safe one,
+// or not finite. A fraction or an exponent that gives such a number (1e20) only costs the second
+// read, which gives the same Number.
+function mayHaveRounded(value: JsonValue): boolean {
+  if (typeof value === 'number') return !Number.isSafeInteger(value) && (Number.isInteger(value) || !Number.isFinite(value));
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (mayHaveRounded(value[i] as JsonValue)) return true;
+    return false;
+  }
+  const record = value as { [key: string]: JsonValue };
+  for (const key in record) if (mayHaveRounded(record[key] as JsonValue)) return true;
+  return false;
 }
 
 // ------------------------------------------------------------------------- the exact writer --
@@ -90,72 +109,96 @@ class Walker {
     private readonly strings: boolean,
   ) {}
 
-  walk(input: unknown, key: string): string {
+  // `key` is the name JSON.stringify would give toJSON: the member's name, the element's index
+  // (made a string only when there is a toJSON to call), '' at the root.
+  walk(input: unknown, key: string | number): string {
     let value = input;
-    if (value !== null && typeof value === 'object' && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-      value = (value as { toJSON(key: string): unknown }).toJSON(key);
-    }
-    if (value instanceof Number || value instanceof String || value instanceof Boolean || value instanceof BigInt) {
-      value = value.valueOf();
-    }
+    // Primitives first: most of a value is numbers and strings, which need no object checks.
     switch (typeof value) {
-      case 'bigint':
-        return this.writing ? value.toString() : '';
       case 'number':
         if (value - value !== 0) this.fail(`expected a finite number, found ${value}`);
-        return this.writing ? JSON.stringify(value) : '';
+        return this.writing ? String(value) : ''; // finite: as JSON.stringify writes it (-0 as 0)
       case 'string':
         return this.string(value);
       case 'boolean':
         return this.writing ? (value ? 'true' : 'false') : '';
+      case 'bigint':
+        return this.writing ? value.toString() : '';
       case 'object':
+        if (value === null) return this.writing ? 'null' : '';
         break;
       default:
         this.fail(`expected a JSON value, found ${describe(value)}`);
     }
-    if (value === null) return this.writing ? 'null' : '';
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      value = (value as { toJSON(key: string): unknown }).toJSON(String(key));
+      if (value === null || typeof value !== 'object') return this.walk(value, key);
+    }
     const object = value as object;
-    if (object instanceof Map || object instanceof Set || object instanceof WeakMap || object instanceof WeakSet) {
-      this.fail(`expected a JSON value, found a ${object.constructor.name} (convert it, e.g. Object.fromEntries or Array.from)`);
+    const prototype = Object.getPrototypeOf(object) as unknown;
+    // A plain object or array is neither a boxed primitive nor a collection: skip those checks.
+    if (prototype !== Object.prototype && prototype !== Array.prototype && prototype !== null) {
+      if (object instanceof Number || object instanceof String || object instanceof Boolean || object instanceof BigInt) {
+        return this.walk(object.valueOf(), key);
+      }
+      if (object instanceof Map || object instanceof Set || object instanceof WeakMap || object instanceof WeakSet) {
+        this.fail(`expected a JSON value, found a ${object.constructor.name} (convert it, e.g. Object.fromEntries or Array.from)`);
+      }
     }
     if (this.writing) {
       if (this.ancestors.has(object)) this.fail('expected a JSON value, found an object that contains itself');
       this.ancestors.add(object);
     }
-    let out = '';
-    if (Array.isArray(object)) {
-      if (this.writing) out = '[';
-      for (let i = 0; i < object.length; i++) {
-        this.keys.push(i);
-        if (this.writing && i > 0) out += ',';
-        out += this.walk(object[i], String(i));
-        this.keys.pop();
-      }
-      if (this.writing) out += ']';
-    } else {
-      if (this.writing) out = '{';
-      let first = true;
-      const record = object as Record<string, unknown>;
-      for (const name of Object.keys(record)) {
-        const member = record[name];
-        if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
-        this.keys.push(name);
-        if (this.writing && !first) out += ',';
-        first = false;
-        out += this.string(name);
-        if (this.writing) out += ':';
-        out += this.walk(member, name);
-        this.keys.pop();
-      }
-      if (this.writing) out += '}';
-    }
-    this.ancestors.delete(object);
+    const out = Array.isArray(object) ? this.array(object) : this.members(object as Record<string, unknown>);
+    if (this.writing) this.ancestors.delete(object);
     return out;
   }
 
+  private array(array: readonly unknown[]): string {
+    const keys = this.keys;
+    const depth = keys.length;
+    keys.push(0);
+    let out = this.writing ? '[' : '';
+    for (let i = 0; i < array.length; i++) {
+      keys[depth] = i;
+      if (this.writing) out += i > 0 ? `,${this.walk(array[i], i)}` : this.walk(array[i], i);
+      else this.walk(array[i], i);
+    }
+    keys.pop();
+    return this.writing ? `${out}]` : '';
+  }
+
+  private members(record: Record<string, unknown>): string {
+    const keys = this.keys;
+    const depth = keys.length;
+    keys.push('');
+    let out = this.writing ? '{' : '';
+    let first = true;
+    for (const name of Object.keys(record)) {
+      const member = record[name];
+      if (member === undefined || typeof member === 'function' || typeof member === 'symbol') continue;
+      keys[depth] = name;
+      if (this.writing) {
+        out += `${first ? '' : ','}${this.string(name)}:${this.walk(member, name)}`;
+        first = false;
+      } else {
+        this.string(name);
+        this.walk(member, name);
+      }
+    }
+    keys.pop();
+    return this.writing ? `${out}}` : '';
+  }
+
   private string(text: string): string {
-    if (this.strings && LONE_SURROGATE.test(text)) this.fail(LONE_SURROGATE_MESSAGE);
-    return this.writing ? JSON.stringify(text) : '';
+    if (!this.writing) {
+      if (this.strings && LONE_SURROGATE.test(text)) this.fail(LONE_SURROGATE_MESSAGE);
+      return '';
+    }
+    const json = JSON.stringify(text);
+    // JSON.stringify escapes a lone surrogate as \udXXX: only a text with an escape can hold one.
+    if (this.strings && json.includes('\\u') && LONE_SURROGATE.test(text)) this.fail(LONE_SURROGATE_MESSAGE);
+    return json;
   }
 
   private fail(message: string): never {

@@ -69,6 +69,13 @@ describe('exact values', () => {
   test('safe integers stay Numbers; -0 is 0; a Date is its ISO text', () => {
     assert.deepEqual(decode(encode({ a: 9007199254740991, b: -0, at: new Date(0) })), { a: 9007199254740991, b: 0, at: '1970-01-01T00:00:00.000Z' });
   });
+  test('decode: an integer JSON.parse would round is BigInt wherever it is; other numbers as JSON.parse reads them', () => {
+    assert.deepEqual(decode('{"a":[1,{"b":-9007199254740993}],"c":"12345678901234567890"}'), { a: [1, { b: -9007199254740993n }], c: '12345678901234567890' });
+    assert.equal(decode('1' + '0'.repeat(400)), 10n ** 400n); // JSON.parse would say Infinity
+    assert.deepEqual(decode('[1e20,12345678901234567.5,1e400,9007199254740991]'), [1e20, 12345678901234567.5, Infinity, 9007199254740991]);
+    const owned = decode('{"__proto__":9007199254740993}');
+    assert.equal(Object.getOwnPropertyDescriptor(owned, '__proto__').value, 9007199254740993n);
+  });
   test('a member whose value is undefined is absent (as TypeScript\'s optional properties)', () => {
     assert.equal(encode({ last_cursor: undefined, items_processed: 1 }), '{"items_processed":1}');
   });
