@@ -10,38 +10,53 @@ require "json"
 require "tasker_batch"
 require_relative "pure_ruby"
 
-# Seconds per call of the block in one round of at least `min_time`. The clock is this
-# thread's CPU time, so that other processes on a busy machine do not count (BENCH_CLOCK=wall
-# for wall-clock time).
+# Seconds per call of the block in one round of at least `min_time`, the block called `batch`
+# times between two readings of the clock (reading this clock costs about 0.5 µs here, which
+# timed per call would be added to both sides of every comparison). The clock is this thread's
+# CPU time, so that other processes on a busy machine do not count (BENCH_CLOCK=wall for
+# wall-clock time).
 CLOCK = ENV["BENCH_CLOCK"] == "wall" ? Process::CLOCK_MONOTONIC : Process::CLOCK_THREAD_CPUTIME_ID
 
-def round(min_time)
+def round(min_time, batch)
   calls = 0
   started = Process.clock_gettime(CLOCK)
   elapsed = 0.0
   while elapsed < min_time
-    yield
-    calls += 1
+    batch.times { yield }
+    calls += batch
     elapsed = Process.clock_gettime(CLOCK) - started
   end
   elapsed / calls
 end
 
+# How many calls of the block make a batch of about a millisecond (at least one).
+def batch_size(&block)
+  3.times { block.call } # warm up
+  calls = 1
+  loop do
+    started = Process.clock_gettime(CLOCK)
+    calls.times { block.call }
+    took = Process.clock_gettime(CLOCK) - started
+    return [calls * 1e-3 / took, 1].max.ceil if took >= 1e-3 || calls >= 4096
+    calls *= 4
+  end
+end
+
 # Median seconds per call of the block, over `rounds` rounds of at least `min_time` each.
 def measure(rounds: 5, min_time: 0.2, &block)
-  3.times { block.call } # warm up
-  Array.new(rounds) { round(min_time, &block) }.sort[rounds / 2]
+  batch = batch_size(&block)
+  Array.new(rounds) { round(min_time, batch, &block) }.sort[rounds / 2]
 end
 
 # The medians of `baseline` and `candidate`, their rounds interleaved, so that a change in the
 # machine's load during the run reaches both alike.
 def measure_pair(baseline, candidate, rounds: 7, min_time: 0.2)
-  3.times { baseline.call; candidate.call }
+  batches = [batch_size(&baseline), batch_size(&candidate)]
   base = []
   cand = []
   rounds.times do
-    base << round(min_time, &baseline)
-    cand << round(min_time, &candidate)
+    base << round(min_time, batches[0], &baseline)
+    cand << round(min_time, batches[1], &candidate)
   end
   [base.sort[rounds / 2], cand.sort[rounds / 2]]
 end

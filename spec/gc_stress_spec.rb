@@ -197,6 +197,16 @@ RSpec.describe "The extension under GC.stress" do
         .to eq(["001", big, big + 50, 50])
     end
 
+    it "BatchWorkerContext.from_step_data of an object step with warnings and no checkpoint method" do
+      step = Struct.new(:inputs, :results).new(
+        { "cursor" => { "batch_id" => "001", "start_cursor" => big, "end_cursor" => big + 100 } },
+        { "checkpoint_cursor" => "page-2", "processed_count" => 7 }
+      )
+      context = under_gc_stress { TaskerCore::BatchProcessing::BatchWorkerContext.from_step_data(step) }
+      expect([context.batch_size, context.resume_cursor, context.warnings.map { |w| w["code"] }])
+        .to eq([100, "page-2", %w[missing_batch_size opaque_checkpoint]])
+    end
+
     it "update_workflow_step_results and reset_for_retry" do
       step = StepFixtures::WorkflowStep.new(inputs: integer_inputs, results: { "note" => +"kept", "nested" => { "a" => [big] } })
       under_gc_stress do

@@ -21,6 +21,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
+use magnus::value::ReprValue;
 use magnus::{Error, RClass, Ruby, Value};
 use rb_sys::{ID, VALUE};
 use tasker_batch::cursor::{Cursor, CursorKind};
@@ -46,7 +47,8 @@ pub fn intern_ids() {
 }
 
 /// A new instance of `class` (BatchWorkerContext or a subclass) holding `context`, with the
-/// warnings the core reported (an Array of Hashes, built by the caller).
+/// warnings the core reported (an Array of Hashes, built by the caller; nil when there are
+/// none, which the context reads as an empty Array).
 pub fn build(
     ruby: &Ruby,
     class: RClass,
@@ -87,7 +89,9 @@ pub fn build(
         batch_size,
         // Names from a fixed set: frozen, like the keys.
         name(Name::Kind(context.range.kind)),
-        interned::string(&context.batch_metadata.cursor_field),
+        // The frozen, shared key: the context makes its own String of it when read (most
+        // workers never read it).
+        interned::key(&context.batch_metadata.cursor_field),
         name(Name::Strategy(
             context.batch_metadata.failure_strategy.strategy,
         )),
@@ -150,9 +154,13 @@ fn name(name: Name) -> VALUE {
     }
 }
 
-/// The Ruby warnings of a call: an Array of `{"code", "message", "path"}` Hashes.
+/// The Ruby warnings of a call: an Array of `{"code", "message", "path"}` Hashes; nil when
+/// there are none (see [`build`]).
 pub fn warnings(ruby: &Ruby, warnings: &[Warning]) -> Result<Value, Error> {
-    // SAFETY: a fresh Array (most calls have no warnings: nothing else is built).
+    if warnings.is_empty() {
+        return Ok(ruby.qnil().as_value());
+    }
+    // SAFETY: a fresh Array.
     let list = unsafe { Value::from_raw(rb_sys::rb_ary_new()) };
     for w in warnings {
         let hash = crate::error_hash(ruby, w.code.as_str(), &w.message, &w.path)?;

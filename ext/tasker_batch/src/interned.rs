@@ -92,11 +92,3 @@ pub fn permanent(text: &str) -> VALUE {
     unsafe { rb_sys::rb_gc_register_mark_object(value) };
     value
 }
-
-/// A fresh, unfrozen copy of the String `text` (a member value such as a cursor kind): the
-/// kept key duplicated, which skips encoding the new String as UTF-8.
-pub fn string(text: &str) -> VALUE {
-    // SAFETY: `key` answers a live frozen String; `rb_str_dup` copies it (bytes and encoding)
-    // into a new, unfrozen one.
-    unsafe { rb_sys::rb_str_dup(key(text)) }
-}

@@ -332,7 +332,8 @@ fn call_members(
 }
 
 /// `Native.worker_context(class, step)`: a new `class` (BatchWorkerContext) with its members
-/// set (see `context`), or `[false, error, warnings]`.
+/// set (see `context`); `[true, context, warnings]` when the core reported warnings (the
+/// context holds them too); `[false, error, warnings]` for an error.
 fn worker_context(ruby: &Ruby, class: magnus::RClass, input: Value) -> Result<Value, Error> {
     guarded(ruby, WORKER_CONTEXT, || {
         let size = std::cell::Cell::new(0usize);
@@ -343,33 +344,38 @@ fn worker_context(ruby: &Ruby, class: magnus::RClass, input: Value) -> Result<Va
     })
 }
 
-/// `Native.worker_context_of(class, inputs, results, checkpoint)`: `worker_context` of the
-/// step these parts make (an object step's `inputs`, `results` and `checkpoint`, nil when it
-/// has none), without a Hash built for it (see `step_parts`).
-fn worker_context_of(
+/// `Native.worker_context_step(class, step)`: `worker_context` of a Hash step, or of an object
+/// step (an Object that responds to `inputs` and `results`, as upstream's WorkflowStepWrapper),
+/// its parts asked for here and read without a Hash built for them (see `step_parts`); nil for
+/// any other value, which the caller reads another way.
+fn worker_context_step(ruby: &Ruby, class: magnus::RClass, step: Value) -> Result<Value, Error> {
+    if RHash::from_value(step).is_some() {
+        return worker_context(ruby, class, step);
+    }
+    guarded(ruby, WORKER_CONTEXT, || {
+        match step_parts::StepParts::ask(ruby, step)? {
+            Some(parts) => worker_context_of_parts(ruby, class, parts),
+            None => Ok(ruby.qnil().as_value()),
+        }
+    })
+}
+
+/// `worker_context` of an object step's parts.
+fn worker_context_of_parts(
     ruby: &Ruby,
     class: magnus::RClass,
-    inputs: Value,
-    results: Value,
-    checkpoint: Value,
+    parts: step_parts::StepParts,
 ) -> Result<Value, Error> {
-    guarded(ruby, WORKER_CONTEXT, || {
-        let size = std::cell::Cell::new(0usize);
-        let parts = step_parts::StepParts::new(inputs, results, checkpoint);
-        let read = read_with(
-            WORKER_CONTEXT,
-            || parts.deserializer(ruby, &size),
-            || parts.nests_deeper_than(MAX_NESTING),
-            |de, track| {
-                operations::read_input_typed(
-                    de,
-                    tasker_batch::worker_context::worker_context,
-                    track,
-                )
-            },
-        );
-        worker_context_from(ruby, class, read, &size)
-    })
+    let size = std::cell::Cell::new(0usize);
+    let read = read_with(
+        WORKER_CONTEXT,
+        || parts.deserializer(ruby, &size),
+        || parts.nests_deeper_than(MAX_NESTING),
+        |de, track| {
+            operations::read_input_typed(de, tasker_batch::worker_context::worker_context, track)
+        },
+    );
+    worker_context_from(ruby, class, read, &size)
 }
 
 const WORKER_CONTEXT: &str = "worker_context";
@@ -390,8 +396,17 @@ fn worker_context_from(
     });
     match result {
         Ok((value, warnings)) => {
-            let warnings = context::warnings(ruby, &warnings)?;
-            context::build(ruby, class, value, warnings)
+            let list = context::warnings(ruby, &warnings)?;
+            let context = context::build(ruby, class, value, list)?;
+            if warnings.is_empty() {
+                return Ok(context);
+            }
+            // The context and the warnings it holds, to be reported.
+            let triple = ruby.ary_new_capa(3);
+            triple.push(true)?;
+            triple.push(context)?;
+            triple.push(list)?;
+            Ok(triple.as_value())
         }
         Err(e) => failure(ruby, &e).map(|triple| triple.as_value()),
     }
@@ -478,7 +493,7 @@ fn init(ruby: &Ruby) -> Result<(), Error> {
     native.define_module_function("call_lazy", function!(call_lazy, 2))?;
     native.define_module_function("call_members", function!(call_members, 3))?;
     native.define_module_function("worker_context", function!(worker_context, 2))?;
-    native.define_module_function("worker_context_of", function!(worker_context_of, 4))?;
+    native.define_module_function("worker_context_step", function!(worker_context_step, 2))?;
     let members = native.define_class("Members", ruby.class_object())?;
     members.define_singleton_method("new", function!(member_names, 1))?;
     document::define(ruby, native)?;

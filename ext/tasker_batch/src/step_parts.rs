@@ -1,6 +1,6 @@
 //! An object step (upstream's `WorkflowStepWrapper`, a Struct with `inputs` and `results`) read
 //! as the map `{inputs, results, checkpoint}` its parts make, without building that Hash in
-//! Ruby (`Native.worker_context_of`).
+//! Ruby (`Native.worker_context_step`).
 //!
 //! Of the results, only the checkpoint keys are passed on, each read as the String key, else
 //! its Symbol (the gem's reading of an object's results, `StepData.slice` on the Ruby side),
@@ -8,13 +8,17 @@
 //! keys are looked up before anything is lent to the core: a lookup may compare keys, which
 //! could run Ruby code, and none may run while strings are lent (see `ruby_de`).
 //!
+//! The parts are asked for here too ([`StepParts::ask`]): the `respond_to?` tests and the
+//! method calls a Ruby caller would make, in the same order, made from the extension instead of
+//! through Ruby's method dispatch.
+//!
 //! Depends on `ruby_de` (each part is read by it).
 
 use std::sync::OnceLock;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
 use magnus::{RHash, Ruby, Value};
-use rb_sys::VALUE;
+use rb_sys::{ID, VALUE};
 use serde::de::{self, DeserializeSeed, MapAccess, Visitor};
 use tasker_batch::worker_context::CHECKPOINT_KEYS;
 
@@ -80,11 +84,64 @@ impl StepParts {
     }
 }
 
+/// The methods an object step answers: `inputs`, `results`, `checkpoint`.
+static PART_METHODS: OnceLock<[ID; 3]> = OnceLock::new();
+
+impl StepParts {
+    /// The parts of an object step, asked for as the gem's Ruby side did: `step` is an Object
+    /// (not a BasicObject) that `respond_to?(:inputs)` and `respond_to?(:results)`; then
+    /// `step.inputs`, `step.results` and, when it `respond_to?(:checkpoint)`, `step.checkpoint`
+    /// (else nil). `Ok(None)` for any other value (the caller reads it another way); an
+    /// exception raised by one of these methods is the error. Call before reading.
+    pub fn ask(ruby: &Ruby, step: Value) -> Result<Option<StepParts>, magnus::Error> {
+        let [inputs, results, checkpoint] = *PART_METHODS
+            .get()
+            .expect("intern_keys ran when the extension loaded");
+        // Held here, on this frame's stack, where Ruby's GC sees them.
+        let mut parts: [VALUE; 3] = [rb_sys::Qnil as VALUE; 3];
+        let object_class = ruby.class_object().as_raw();
+        let found = {
+            let parts = &mut parts;
+            // SAFETY: plain C API calls on a live value; they may run Ruby code (a
+            // `respond_to?` or a part's method), so they run protected: an exception comes
+            // back as the `Err` of `protect`, never unwinding through these frames.
+            magnus::rb_sys::protect(move || unsafe {
+                let step = step.as_raw();
+                let is_object =
+                    rb_sys::rb_obj_is_kind_of(step, object_class) == rb_sys::Qtrue as VALUE;
+                if !is_object
+                    || rb_sys::rb_respond_to(step, inputs) == 0
+                    || rb_sys::rb_respond_to(step, results) == 0
+                {
+                    return rb_sys::Qfalse as VALUE;
+                }
+                parts[0] = rb_sys::rb_funcallv_public(step, inputs, 0, std::ptr::null());
+                parts[1] = rb_sys::rb_funcallv_public(step, results, 0, std::ptr::null());
+                if rb_sys::rb_respond_to(step, checkpoint) != 0 {
+                    parts[2] = rb_sys::rb_funcallv_public(step, checkpoint, 0, std::ptr::null());
+                }
+                rb_sys::Qtrue as VALUE
+            })?
+        };
+        std::hint::black_box(&parts);
+        if found != rb_sys::Qtrue as VALUE {
+            return Ok(None);
+        }
+        // SAFETY: live values the methods answered.
+        let [inputs, results, checkpoint] = parts.map(|v| unsafe { Value::from_raw(v) });
+        Ok(Some(StepParts::new(inputs, results, checkpoint)))
+    }
+}
+
 /// Each checkpoint key as a String and as a Symbol, made once.
 static KEYS: OnceLock<[(VALUE, VALUE); 3]> = OnceLock::new();
 
-/// Makes the keys; called by the extension's `init`.
+/// Makes the keys and the method names; called by the extension's `init`.
 pub fn intern_keys() {
+    PART_METHODS.get_or_init(|| {
+        // SAFETY: `rb_intern2` with a name and its length, while the extension loads.
+        PART_NAMES.map(|name| unsafe { rb_sys::rb_intern2(name.as_ptr().cast(), name.len() as _) })
+    });
     KEYS.get_or_init(|| {
         CHECKPOINT_KEYS.map(|key| {
             // SAFETY: `rb_intern2` with a name and its length; the Symbol of an interned name

@@ -8,9 +8,9 @@ module TaskerCore
     #   ctx = BatchWorkerContext.from_step_data(workflow_step)
     #   return handle_no_op_worker(ctx) if ctx.no_op?
     #   rows_between(ctx.resume_cursor, ctx.end_cursor).each { ... }
-    class BatchWorkerContext # rubocop:disable Metrics/ClassLength -- a reader and a setter line per member
+    class BatchWorkerContext
       # What the core noticed (Array of Hash with "code", "message", "path").
-      attr_reader :warnings
+      def warnings = @warnings ||= []
 
       # Reads the context of `workflow_step`: a Hash (String or Symbol keys) or an object that
       # responds to `inputs` (and `results`, `checkpoint`). Raises ValidationError (an
@@ -21,34 +21,15 @@ module TaskerCore
         # One native call answers the context itself, its members already set (or the error), so
         # that the accessors a worker calls are plain readers. A Hash goes to the core as it is
         # (the core reads only the checkpoint keys of its results); the usual object (one with
-        # `inputs` and `results`, as upstream's WorkflowStepWrapper) goes as its parts, and the
-        # extension passes on only the checkpoint keys of its results.
-        context =
-          if Hash === workflow_step # rubocop:disable Style/CaseEquality -- a BasicObject has no is_a?
-            TaskerBatch::Native.worker_context(self, workflow_step)
-          elsif object_step?(workflow_step)
-            TaskerBatch::Native.worker_context_of(self, workflow_step.inputs, workflow_step.results,
-                                                  workflow_step.respond_to?(:checkpoint) ? workflow_step.checkpoint : nil)
-          else
-            TaskerBatch::Native.worker_context(self, StepData.read_worker_step(workflow_step))
-          end
-        checked(context)
+        # `inputs` and `results`, as upstream's WorkflowStepWrapper) goes as its parts, which the
+        # extension asks for (`respond_to?`, then the methods), passing on only the checkpoint
+        # keys of its results. Anything else (nil from the native call) is read here.
+        context = TaskerBatch::Native.worker_context_step(self, workflow_step) ||
+                  TaskerBatch::Native.worker_context(self, StepData.read_worker_step(workflow_step))
+        # `[ok, context or error, warnings]` when the core reported something: the error raised,
+        # or the warnings reported and the context answered.
+        Array === context ? TaskerBatch.checked(*context) : context # rubocop:disable Style/CaseEquality
       end
-
-      # The context, or the error of `[false, error, warnings]` raised; warnings are reported.
-      def self.checked(context)
-        if Array === context then TaskerBatch.checked(*context) # rubocop:disable Style/CaseEquality
-        elsif !context.warnings.empty? then TaskerBatch.checked(true, context, context.warnings)
-        end
-        context
-      end
-
-      # Whether `step` is an object with `inputs` and `results` (a BasicObject has no respond_to?).
-      def self.object_step?(step)
-        Object === step && step.respond_to?(:inputs) && step.respond_to?(:results) # rubocop:disable Style/CaseEquality
-      end
-
-      private_class_method :checked, :object_step?
 
       # Members, in the order `Native.worker_context` sets them.
       MEMBERS = %w[batch_id start_cursor end_cursor batch_size cursor_kind cursor_field failure_strategy
@@ -77,8 +58,10 @@ module TaskerCore
       attr_reader :batch_size
       # "integer", "uuid", "timestamp", "string", "number", "composite", "tuple", ...
       attr_reader :cursor_kind
-      # The dataset column the cursors are values of.
-      attr_reader :cursor_field
+
+      # The dataset column the cursors are values of (a String of the context's own, made when
+      # first read).
+      def cursor_field = @cursor_field ||= +@cursor_field_name
       # "continue_on_failure", "fail_fast" or "isolate".
       attr_reader :failure_strategy
       # Where processing starts: the checkpoint cursor, or start_cursor.
@@ -123,7 +106,7 @@ module TaskerCore
         return (@output.is_a?(Hash) ? @output : @output.to_ruby) if defined?(@output)
 
         { "batch_id" => @batch_id, "start_cursor" => @start_cursor, "end_cursor" => @end_cursor,
-          "batch_size" => @batch_size, "cursor_kind" => @cursor_kind, "cursor_field" => @cursor_field,
+          "batch_size" => @batch_size, "cursor_kind" => @cursor_kind, "cursor_field" => cursor_field,
           "failure_strategy" => @failure_strategy, "batch_metadata" => output("batch_metadata"),
           "is_no_op" => @is_no_op, "cursor" => output("cursor"), "checkpoint" => checkpoint,
           "has_checkpoint" => @has_checkpoint, "resume_cursor" => @resume_cursor }
@@ -143,7 +126,8 @@ module TaskerCore
         @end_cursor = end_cursor
         @batch_size = batch_size
         @cursor_kind = cursor_kind
-        @cursor_field = cursor_field
+        @cursor_field_name = cursor_field # frozen when the core's (#cursor_field copies it)
+        @cursor_field = nil
         @failure_strategy = failure_strategy
         @resume_cursor = resume_cursor
         @checkpoint_kind = checkpoint_kind # the checkpoint cursor's kind; nil without a checkpoint
@@ -169,7 +153,7 @@ module TaskerCore
                  config["batch_size"] = @batch_size if @batch_size_stored
                  config
                else
-                 { "cursor_field" => @cursor_field, "failure_strategy" => @failure_strategy }
+                 { "cursor_field" => cursor_field, "failure_strategy" => @failure_strategy }
                end
         extra = key == "cursor" ? @cursor_extra : @metadata_extra
         extra ? part.merge!(extra) : part
