@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Optional
 
+from pydantic import BaseModel, Field
+
 COUNTERS = ("items_processed", "items_succeeded", "items_failed", "items_skipped")
 
 
@@ -94,6 +96,60 @@ def worker_context(step: Dict[str, Any]) -> Dict[str, Any]:
         "checkpoint": checkpoint,
         "resume_cursor": checkpoint["cursor"] if checkpoint else start,
     }
+
+
+class TypedCursorConfig(BaseModel):
+    """The range as upstream's Python types hold it (a validated Pydantic model)."""
+
+    batch_id: str
+    start_cursor: Any
+    end_cursor: Any
+    batch_size: Optional[int] = None
+
+
+class TypedWorkerContext(BaseModel):
+    """A worker's context as upstream's Python ``BatchWorkerContext.from_step_context`` builds it:
+    validated Pydantic models (the cursor config, then the context holding it), the checkpoint a
+    dict, the ends read through properties."""
+
+    batch_id: str
+    cursor_config: TypedCursorConfig
+    batch_metadata: Dict[str, Any] = Field(default_factory=dict)
+    is_no_op: bool = False
+    checkpoint: Dict[str, Any] = Field(default_factory=dict)
+
+    @property
+    def start_cursor(self) -> Any:
+        return self.cursor_config.start_cursor
+
+    @property
+    def end_cursor(self) -> Any:
+        return self.cursor_config.end_cursor
+
+    @property
+    def resume_cursor(self) -> Any:
+        cursor = self.checkpoint.get("cursor")
+        return self.cursor_config.start_cursor if cursor is None else cursor
+
+    @property
+    def checkpoint_items_processed(self) -> int:
+        return int(self.checkpoint.get("items_processed", 0))
+
+
+def typed_worker_context(step: Dict[str, Any]) -> TypedWorkerContext:
+    """:func:`worker_context`'s rules, answered as typed models the way upstream's Python worker
+    types are built (what a worker author using upstream's package has today)."""
+    c = worker_context(step)
+    cursor = TypedCursorConfig(
+        batch_id=c["batch_id"], start_cursor=c["start_cursor"], end_cursor=c["end_cursor"], batch_size=c["batch_size"]
+    )
+    return TypedWorkerContext(
+        batch_id=c["batch_id"],
+        cursor_config=cursor,
+        batch_metadata={"cursor_field": c["cursor_field"], "failure_strategy": c["failure_strategy"]},
+        is_no_op=c["is_no_op"],
+        checkpoint=c["checkpoint"] or {},
+    )
 
 
 def write_checkpoint(step: Dict[str, Any], cursor: Any, processed: int, accumulated: Any = None) -> Dict[str, Any]:
