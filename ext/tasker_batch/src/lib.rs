@@ -21,6 +21,7 @@ mod interned;
 mod members;
 mod raw;
 mod read;
+mod refuse;
 mod ruby_de;
 mod ruby_ser;
 mod step_parts;

@@ -10,6 +10,7 @@ use magnus::Value;
 use rb_sys::VALUE;
 use serde::ser::{self, Serialize};
 
+use crate::refuse::refuse;
 use crate::ruby_ser::{self, not_a_string, SerError, RAW_VALUE_TOKEN};
 
 /// Member names to pick out of an output object, copied out of Ruby once per call.
@@ -98,36 +99,6 @@ fn not_an_object() -> SerError {
     <SerError as ser::Error>::custom("internal error: only an object has members")
 }
 
-/// The narrow scalars, refused like the wide ones (a members list or a key is never a number).
-macro_rules! refuse_narrow_scalars {
-    ($ok:ty, $err:expr) => {
-        fn serialize_i8(self, _: i8) -> Result<$ok, SerError> {
-            Err($err)
-        }
-        fn serialize_i16(self, _: i16) -> Result<$ok, SerError> {
-            Err($err)
-        }
-        fn serialize_i32(self, _: i32) -> Result<$ok, SerError> {
-            Err($err)
-        }
-        fn serialize_u8(self, _: u8) -> Result<$ok, SerError> {
-            Err($err)
-        }
-        fn serialize_u16(self, _: u16) -> Result<$ok, SerError> {
-            Err($err)
-        }
-        fn serialize_u32(self, _: u32) -> Result<$ok, SerError> {
-            Err($err)
-        }
-        fn serialize_f32(self, _: f32) -> Result<$ok, SerError> {
-            Err($err)
-        }
-        fn serialize_char(self, _: char) -> Result<$ok, SerError> {
-            Err($err)
-        }
-    };
-}
-
 impl<'m> ser::Serializer for MembersSerializer<'m> {
     type Ok = VALUE;
     type Error = SerError;
@@ -139,7 +110,10 @@ impl<'m> ser::Serializer for MembersSerializer<'m> {
     type SerializeStruct = MembersBuilder<'m>;
     type SerializeStructVariant = ser::Impossible<VALUE, SerError>;
 
-    refuse_narrow_scalars!(VALUE, not_an_object());
+    refuse!(not_an_object() =>
+        bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, char, str, bytes, none, unit,
+        unit_struct, unit_variant, newtype_variant, seq, tuple, tuple_struct, tuple_variant,
+        struct_variant);
 
     fn serialize_map(self, _len: Option<usize>) -> Result<MembersBuilder<'m>, SerError> {
         Ok(MembersBuilder::new(self.0))
@@ -161,84 +135,8 @@ impl<'m> ser::Serializer for MembersSerializer<'m> {
     ) -> Result<VALUE, SerError> {
         value.serialize(self)
     }
-
-    fn serialize_bool(self, _: bool) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_i64(self, _: i64) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_u64(self, _: u64) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_f64(self, _: f64) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_str(self, _: &str) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_none(self) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<VALUE, SerError> {
         value.serialize(self)
-    }
-    fn serialize_unit(self) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-    ) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<VALUE, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, SerError> {
-        Err(not_an_object())
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, SerError> {
-        Err(not_an_object())
     }
 }
 
@@ -292,7 +190,10 @@ impl ser::Serializer for KeyPosition<'_> {
     type SerializeStruct = ser::Impossible<Option<usize>, SerError>;
     type SerializeStructVariant = ser::Impossible<Option<usize>, SerError>;
 
-    refuse_narrow_scalars!(Option<usize>, not_a_string("an object key"));
+    refuse!(not_a_string("an object key") =>
+        bool, i8, i16, i32, i64, u8, u16, u32, u64, f32, f64, char, bytes, none, some, unit,
+        unit_struct, newtype_variant, seq, tuple, tuple_struct, tuple_variant, map, struct_,
+        struct_variant);
 
     fn serialize_str(self, v: &str) -> Result<Option<usize>, SerError> {
         Ok(self.0.position(v))
@@ -304,33 +205,6 @@ impl ser::Serializer for KeyPosition<'_> {
     ) -> Result<Option<usize>, SerError> {
         value.serialize(self)
     }
-    fn serialize_bool(self, _: bool) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_i64(self, _: i64) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_u64(self, _: u64) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_f64(self, _: f64) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_none(self) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_unit(self) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
     fn serialize_unit_variant(
         self,
         _: &'static str,
@@ -338,55 +212,5 @@ impl ser::Serializer for KeyPosition<'_> {
         variant: &'static str,
     ) -> Result<Option<usize>, SerError> {
         Ok(self.0.position(variant))
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<Option<usize>, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, SerError> {
-        Err(not_a_string("an object key"))
     }
 }

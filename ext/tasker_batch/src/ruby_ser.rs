@@ -21,6 +21,7 @@ use magnus::Value;
 use rb_sys::VALUE;
 use serde::ser::{self, Serialize};
 
+use crate::refuse::refuse;
 use crate::write;
 
 /// serde_json's name for the struct a `RawValue` serializes as (the same token it
@@ -376,6 +377,8 @@ struct KeySerializer;
 /// The text of a raw value, read as JSON into Ruby objects.
 struct RawTextSerializer;
 
+/// The associated types and refusals of a serializer that takes only a string (and a newtype
+/// around one); the impl adds `serialize_str`.
 macro_rules! only_strings {
     ($what:literal) => {
         type Ok = VALUE;
@@ -388,121 +391,17 @@ macro_rules! only_strings {
         type SerializeStruct = ser::Impossible<VALUE, SerError>;
         type SerializeStructVariant = ser::Impossible<VALUE, SerError>;
 
-        fn serialize_bool(self, _: bool) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_i8(self, _: i8) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_i16(self, _: i16) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_i32(self, _: i32) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_i64(self, _: i64) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_u8(self, _: u8) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_u16(self, _: u16) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_u32(self, _: u32) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_u64(self, _: u64) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_f32(self, _: f32) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_f64(self, _: f64) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_char(self, _: char) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_bytes(self, _: &[u8]) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_none(self) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_unit(self) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_unit_struct(self, _: &'static str) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_unit_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-        ) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
+        refuse!(not_a_string($what) =>
+            bool, i8, i16, i32, i64, i128, u8, u16, u32, u64, u128, f32, f64, char, bytes, none,
+            some, unit, unit_struct, unit_variant, newtype_variant, seq, tuple, tuple_struct,
+            tuple_variant, map, struct_, struct_variant);
+
         fn serialize_newtype_struct<T: Serialize + ?Sized>(
             self,
             _: &'static str,
             value: &T,
         ) -> Result<VALUE, SerError> {
             value.serialize(self)
-        }
-        fn serialize_newtype_variant<T: Serialize + ?Sized>(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: &T,
-        ) -> Result<VALUE, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_tuple_struct(
-            self,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleStruct, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_tuple_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeTupleVariant, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_struct(
-            self,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeStruct, SerError> {
-            Err(not_a_string($what))
-        }
-        fn serialize_struct_variant(
-            self,
-            _: &'static str,
-            _: u32,
-            _: &'static str,
-            _: usize,
-        ) -> Result<Self::SerializeStructVariant, SerError> {
-            Err(not_a_string($what))
         }
     };
 }
@@ -516,23 +415,11 @@ impl ser::Serializer for KeySerializer {
     fn serialize_str(self, v: &str) -> Result<VALUE, SerError> {
         Ok(key_string(v))
     }
-    fn serialize_i128(self, _: i128) -> Result<VALUE, SerError> {
-        Err(not_a_string("an object key"))
-    }
-    fn serialize_u128(self, _: u128) -> Result<VALUE, SerError> {
-        Err(not_a_string("an object key"))
-    }
 }
 
 impl ser::Serializer for RawTextSerializer {
     only_strings!("a raw value");
     fn serialize_str(self, v: &str) -> Result<VALUE, SerError> {
         Ok(write::from_json_raw(v))
-    }
-    fn serialize_i128(self, _: i128) -> Result<VALUE, SerError> {
-        Err(not_a_string("a raw value"))
-    }
-    fn serialize_u128(self, _: u128) -> Result<VALUE, SerError> {
-        Err(not_a_string("a raw value"))
     }
 }
