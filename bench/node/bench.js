@@ -133,7 +133,7 @@ for (const [label, extra, replacer] of [
   const outputText = JSON.stringify(tb.aggregateBatchResults(results));
   const input = { batch_results: results };
   report(
-    `aggregateBatchResults, 100 results ${label} (the exact writer)`,
+    `aggregateBatchResults, 100 results ${label} (${extra.last_cursor === null ? 'the check-only walk' : 'the exact writer'})`,
     compare({
       'floor: JSON.stringify(input) + JSON.parse(output)': () => {
         JSON.stringify(input, replacer);
@@ -171,6 +171,10 @@ report(
   compare({
     'pure-JS baseline': () => pureReads(pure.workerContext(STEP)),
     'tasker-batch': () => reads(tb.createBatchWorkerContext(STEP)),
+    '  part: the core call on the step\'s text (koffi in, Rust, koffi out)': (() => {
+      const text = encode(STEP);
+      return () => keep(callEncoded('worker_context', text));
+    })(),
     'floor: JSON.stringify(step) + JSON.parse(the core\'s output)': (() => {
       const out = JSON.stringify(tb.createBatchWorkerContext(STEP).toJSON());
       return () => {
@@ -186,6 +190,9 @@ report(
     'pure-JS baseline': () => keep(pure.updateStepResults(STEP, CHANGES)),
     'tasker-batch writeCheckpoint': () => keep(tb.writeCheckpoint(STEP, { cursor: 500, itemsProcessed: 166, accumulatedResults: { revenue_cents: 1234500 } })),
     'a call that crosses and does nothing (unknown operation, error envelope)': () => tb.callJson('nope', '{}'),
+    'a crossing with a trivial operation (validate_batch_metadata, ~60 bytes each way)': () =>
+      keep(callEncoded('validate_batch_metadata', '{"cursor_field":"id","failure_strategy":"continue_on_failure"}')),
+    'koffi alone: tasker_batch_version() (a static C string back)': () => keep(tb.version()),
   }),
 );
 
