@@ -11,7 +11,8 @@ use super::store::{known, KNOWN};
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Fields {
     names: Vec<String>,
-    /// Name to position in `names`; `None` when there are no fields.
+    /// Name to position in `names`, for more than [`Fields::SCAN_LIMIT`] names (a few are
+    /// found faster by comparing them than by hashing the name looked up).
     index: Option<HashMap<String, usize>>,
     /// Bit `k` set when the known name `k` is one of the fields.
     known: u32,
@@ -26,8 +27,11 @@ pub(crate) static NO_FIELDS: Fields = Fields {
 
 impl Fields {
     /// The fields `names`, in their order (each name once: they are the keys of one object).
+    /// Up to this many names, a lookup compares the names; beyond, it hashes.
+    const SCAN_LIMIT: usize = 8;
+
     pub(crate) fn new(names: Vec<String>) -> Self {
-        let index = (!names.is_empty()).then(|| {
+        let index = (names.len() > Self::SCAN_LIMIT).then(|| {
             names
                 .iter()
                 .enumerate()
@@ -52,7 +56,15 @@ impl Fields {
 
     /// The position of `name` among the fields.
     pub(crate) fn position(&self, name: &str) -> Option<usize> {
-        self.index.as_ref()?.get(name).copied()
+        match &self.index {
+            Some(index) => index.get(name).copied(),
+            None => self.names.iter().position(|n| n == name),
+        }
+    }
+
+    /// How many names there are.
+    pub(crate) fn len(&self) -> usize {
+        self.names.len()
     }
 
     /// Whether `name` is one of the fields.
@@ -88,5 +100,17 @@ mod tests {
         assert!(fields.contains("result"));
         assert_eq!(fields.known().collect::<Vec<_>>(), [2, 8]);
         assert!(NO_FIELDS.known().next().is_none() && !NO_FIELDS.contains(""));
+    }
+
+    #[test]
+    fn many_fields_are_looked_up_by_hash_with_the_same_answers() {
+        let names: Vec<String> = (0..40).map(|i| format!("f{i}")).collect();
+        let fields = Fields::new(names.clone());
+        assert!(fields.index.is_some());
+        for (i, name) in names.iter().enumerate() {
+            assert_eq!(fields.position(name), Some(i));
+        }
+        assert_eq!(fields.position("f40"), None);
+        assert_eq!(fields.len(), 40);
     }
 }

@@ -36,6 +36,41 @@ fn looks_for(looking: Looking, k: usize) -> bool {
     }
 }
 
+/// Which fields a level gave: bits of one word for up to 64 fields, a table beyond (made only
+/// then, when the first field is seen).
+enum SeenFields {
+    Word(u64),
+    Table(usize, Vec<bool>),
+}
+
+impl SeenFields {
+    fn new(fields: usize) -> Self {
+        if fields <= 64 {
+            SeenFields::Word(0)
+        } else {
+            SeenFields::Table(fields, Vec::new())
+        }
+    }
+
+    /// Marks the field at `at`; whether it was already marked.
+    fn mark(&mut self, at: usize) -> bool {
+        match self {
+            SeenFields::Word(bits) => {
+                let bit = 1u64 << at;
+                let before = *bits & bit != 0;
+                *bits |= bit;
+                before
+            }
+            SeenFields::Table(len, table) => {
+                if table.is_empty() {
+                    table.resize(*len, false);
+                }
+                std::mem::replace(&mut table[at], true)
+            }
+        }
+    }
+}
+
 impl Objects for StepResults {
     type Id = u32;
 
@@ -56,12 +91,18 @@ impl Objects for StepResults {
         }
         if let Looking::Worker(fields) = looking {
             // One pass over the level's caller keys, each looked up in the fields: linear in
-            // the keys whatever the number of fields.
-            let mut seen = std::collections::HashSet::new();
+            // the keys whatever the number of fields. A field seen is marked by its position
+            // (bits of a word for up to 64 fields, a table beyond), so nothing is hashed again.
+            let mut seen = SeenFields::new(fields.len());
             for extra in self.extras_of(index) {
                 let name = self.text(extra.name);
-                if known(name).is_none() && fields.contains(name) && !seen.insert(name) {
-                    consider(extra.position, name);
+                if known(name).is_some() {
+                    continue;
+                }
+                if let Some(at) = fields.position(name) {
+                    if seen.mark(at) {
+                        consider(extra.position, name);
+                    }
                 }
             }
         }
@@ -422,6 +463,18 @@ mod tests {
 
     fn at() -> JsonPath {
         JsonPath::root().key("dependency_results")
+    }
+
+    #[test]
+    fn seen_fields_mark_each_position_once_in_a_word_and_in_a_table() {
+        for fields in [3, 64, 65, 200] {
+            let mut seen = SeenFields::new(fields);
+            assert!(matches!(seen, SeenFields::Word(_)) == (fields <= 64));
+            for at in [0, fields - 1, fields / 2] {
+                assert!(!seen.mark(at), "{fields} fields, first mark of {at}");
+                assert!(seen.mark(at), "{fields} fields, second mark of {at}");
+            }
+        }
     }
 
     #[test]
