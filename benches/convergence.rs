@@ -1,7 +1,8 @@
 //! The convergence step's operations on 10,000 worker results, through `operations::call`
 //! (JSON in, JSON out): `detect_scenario`, `aggregate` (options first, as the Ruby gem sends
-//! them) and `converge` (coverage checked), against serde_json parsing the same text into a
-//! `serde_json::Value`.
+//! them, with a `sum` reducer), `aggregate_plain` (the same results, no options: what the
+//! Python and Node benches send) and `converge` (coverage checked), against serde_json parsing
+//! the same text into a `serde_json::Value`.
 //!
 //! No target of its own: it guards the reader of step results, which every one of these
 //! operations goes through, against regressions (same-run ratios, compared between runs).
@@ -63,12 +64,15 @@ fn main() {
     let aggregate = format!(
         r#"{{"max_errors":100,"reducers":{{"amount":"sum"}},"batch_results":{{{workers}}}"#
     );
+    let aggregate_plain = format!(r#"{{"batch_results":{{{workers}}}"#);
+    // (label, operation, input)
     let inputs = [
-        ("detect_scenario", &detect),
-        ("aggregate", &aggregate),
-        ("converge", &converge),
+        ("detect_scenario", "detect_scenario", &detect),
+        ("aggregate", "aggregate", &aggregate),
+        ("aggregate_plain", "aggregate", &aggregate_plain),
+        ("converge", "converge", &converge),
     ];
-    for (op, input) in inputs {
+    for (_, op, input) in inputs {
         common::assert_ok(op, input);
     }
     // `CONVERGENCE_BENCH_CALLS=op:n` calls `op` n times and stops, for counting instructions
@@ -76,7 +80,10 @@ fn main() {
     // n = 3 less that of n = 1 is two calls).
     if let Ok(spec) = std::env::var("CONVERGENCE_BENCH_CALLS") {
         let (name, n) = spec.split_once(':').expect("op:n");
-        let (op, input) = inputs.iter().find(|(op, _)| *op == name).expect("an op");
+        let (_, op, input) = inputs
+            .iter()
+            .find(|(label, _, _)| *label == name)
+            .expect("an op");
         for _ in 0..n.parse::<usize>().expect("a count") {
             black_box(tasker_batch::operations::call(op, black_box(input)).unwrap());
         }
@@ -85,24 +92,24 @@ fn main() {
 
     let mut group = criterion.benchmark_group(GROUP);
     group.sampling_mode(SamplingMode::Flat);
-    for (op, input) in inputs {
-        group.bench_function(format!("{op}_value_baseline"), |b| {
+    for (label, op, input) in inputs {
+        group.bench_function(format!("{label}_value_baseline"), |b| {
             b.iter(|| serde_json::from_str::<serde_json::Value>(black_box(input)).unwrap())
         });
-        group.bench_function(op, |b| {
+        group.bench_function(label, |b| {
             b.iter(|| tasker_batch::operations::call(op, black_box(input)).unwrap())
         });
     }
     group.finish();
     criterion.final_summary();
 
-    for (op, input) in inputs {
-        summary.line(format!("{op}: {} bytes of input", input.len()));
+    for (label, _, input) in inputs {
+        summary.line(format!("{label}: {} bytes of input", input.len()));
         summary.ratio(
-            op,
+            label,
             GROUP,
-            op,
-            &format!("{op}_value_baseline"),
+            label,
+            &format!("{label}_value_baseline"),
             f64::INFINITY,
         );
     }
