@@ -21,13 +21,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use magnus::rb_sys::{AsRawValue, FromRawValue};
-use magnus::value::ReprValue;
 use magnus::{Error, RClass, Ruby, Value};
 use rb_sys::{ID, VALUE};
 use tasker_batch::cursor::{Cursor, CursorKind};
 use tasker_batch::worker_context::{BatchWorkerContext, CheckpointKind};
 use tasker_batch::worker_inputs::FailureStrategy;
-use tasker_batch::Warning;
 
 use crate::{interned, ruby_ser, write};
 
@@ -152,22 +150,6 @@ fn name(name: Name) -> VALUE {
         }
         value => value as VALUE,
     }
-}
-
-/// The Ruby warnings of a call: an Array of `{"code", "message", "path"}` Hashes; nil when
-/// there are none (see [`build`]).
-pub fn warnings(ruby: &Ruby, warnings: &[Warning]) -> Result<Value, Error> {
-    if warnings.is_empty() {
-        return Ok(ruby.qnil().as_value());
-    }
-    // SAFETY: a fresh Array.
-    let list = unsafe { Value::from_raw(rb_sys::rb_ary_new()) };
-    for w in warnings {
-        let hash = crate::error_hash(ruby, w.code.as_str(), &w.message, &w.path)?;
-        // SAFETY: a fresh Array and a live Hash.
-        unsafe { rb_sys::rb_ary_push(list.as_raw(), hash.as_raw()) };
-    }
-    Ok(list)
 }
 
 fn string(text: &str) -> VALUE {

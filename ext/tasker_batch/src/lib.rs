@@ -262,10 +262,20 @@ fn weight(per_step: bool, size: &std::cell::Cell<usize>) -> usize {
 
 /// `[true, value, warnings]`.
 fn success(ruby: &Ruby, value: Value, warnings: &[tasker_batch::Warning]) -> Result<RArray, Error> {
+    Ok(ok_triple(value, warning_list(ruby, warnings)?))
+}
+
+/// The Ruby warnings of a call: an Array of `{"code", "message", "path"}` Hashes.
+fn warning_list(ruby: &Ruby, warnings: &[tasker_batch::Warning]) -> Result<RArray, Error> {
     let list = ruby.ary_new_capa(warnings.len());
     for w in warnings {
         list.push(error_hash(ruby, w.code.as_str(), &w.message, &w.path)?)?;
     }
+    Ok(list)
+}
+
+/// `[true, value, list]`.
+fn ok_triple(value: Value, list: RArray) -> RArray {
     // SAFETY: a fresh Array of three live values; `rb_ary_new_from_values` copies them in
     // and cannot raise.
     let triple = unsafe {
@@ -276,7 +286,7 @@ fn success(ruby: &Ruby, value: Value, warnings: &[tasker_batch::Warning]) -> Res
         ];
         rb_sys::rb_ary_new_from_values(3, items.as_ptr())
     };
-    Ok(RArray::from_value(unsafe { Value::from_raw(triple) }).expect("an Array"))
+    RArray::from_value(unsafe { Value::from_raw(triple) }).expect("an Array")
 }
 
 /// `[false, error, []]`.
@@ -396,18 +406,15 @@ fn worker_context_from(
         })
     });
     match result {
+        // Most contexts have no warnings: the context alone, its warnings nil.
+        Ok((value, warnings)) if warnings.is_empty() => {
+            context::build(ruby, class, value, ruby.qnil().as_value())
+        }
+        // The context holding its warnings, and the triple that has them reported.
         Ok((value, warnings)) => {
-            let list = context::warnings(ruby, &warnings)?;
-            let context = context::build(ruby, class, value, list)?;
-            if warnings.is_empty() {
-                return Ok(context);
-            }
-            // The context and the warnings it holds, to be reported.
-            let triple = ruby.ary_new_capa(3);
-            triple.push(true)?;
-            triple.push(context)?;
-            triple.push(list)?;
-            Ok(triple.as_value())
+            let list = warning_list(ruby, &warnings)?;
+            let context = context::build(ruby, class, value, list.as_value())?;
+            Ok(ok_triple(context, list).as_value())
         }
         Err(e) => failure(ruby, &e).map(|triple| triple.as_value()),
     }
